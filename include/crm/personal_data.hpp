@@ -1,0 +1,26 @@
+#pragma once
+
+#include <span>
+#include <string_view>
+
+namespace crm {
+
+// Whether rows of a table count as the contact's history, which makes a
+// plain `contact delete` refuse (events, consent entries, memberships).
+enum class BlocksDelete { no, yes };
+
+// A table that holds personal data, keyed by a contact column.
+struct PersonalTable {
+  std::string_view table;
+  std::string_view contact_column;
+  BlocksDelete blocks_delete;
+};
+
+// Every table that holds personal data, in the order rows are removed (the
+// contact row itself comes last and is not listed). Erase, merge, delete
+// and `export subject` read this list; a test fails on a table with a
+// contact column that is not here. The full-text index follows the contact
+// and note tables through triggers.
+std::span<const PersonalTable> personal_tables();
+
+} // namespace crm

@@ -1,0 +1,30 @@
+#include "context.hpp"
+
+#include <crm/error.hpp>
+
+#include <fmt/core.h>
+
+#include "completions.hpp"
+
+namespace crm::cli {
+
+void register_completion(CLI::App& app, Context& ctx) {
+  auto* cmd = app.add_subcommand("completion", "Print the completion script for a shell");
+  auto shell = std::make_shared<std::string>();
+  cmd->add_option("shell", *shell, "bash, zsh or fish")
+      ->required()
+      ->check(CLI::IsMember({"bash", "zsh", "fish"}));
+  cmd->callback([&ctx, shell] {
+    ctx.action = [&ctx, shell] {
+      if (*shell == "bash")
+        ctx.out() << k_completion_bash;
+      else if (*shell == "zsh")
+        ctx.out() << k_completion_zsh;
+      else
+        ctx.out() << k_completion_fish;
+      return 0;
+    };
+  });
+}
+
+} // namespace crm::cli

@@ -1,0 +1,85 @@
+#pragma once
+
+#include <crm/clock.hpp>
+#include <crm/config.hpp>
+#include <crm/contacts.hpp>
+#include <crm/database.hpp>
+#include <crm/output.hpp>
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <ostream>
+#include <string>
+#include <vector>
+
+namespace crm::cli {
+
+// The global options of SPEC.md section 1.
+struct GlobalOptions {
+  std::optional<std::string> db;
+  std::optional<std::string> config;
+  std::optional<std::string> format;
+  std::optional<std::string> fields;
+  bool no_header = false;
+  std::string color = "auto";
+  std::optional<std::string> now;
+  bool quiet = false;
+  bool verbose = false;
+  std::string progress = "auto";
+};
+
+// What a command needs from the command line and the environment: options,
+// config, database, clock and the output, each made on first use.
+class Context {
+public:
+  GlobalOptions options;
+  // The action of the chosen subcommand; returns the exit status.
+  std::function<int()> action;
+
+  const Config& config();
+  Database& database();
+  std::filesystem::path database_path();
+  TimePoint now();
+  WriteContext write_context();
+
+  // The output format: --format, $CRM_FORMAT, else table on a terminal
+  // (or [defaults].format), tsv otherwise. `extra` are formats a command
+  // adds beyond the five row formats (checked by the command).
+  Format format();
+  std::unique_ptr<RowWriter> writer();
+  std::ostream& out();
+
+  // The --fields list, split on commas; empty if not given.
+  std::vector<std::string> fields();
+
+  // Messages on stderr: warnings unless -q, info only with -v, summaries unless -q.
+  void warn(std::string_view message);
+  void summary(std::string_view message);
+  void info(std::string_view message);
+
+  // Resolves contact references (SPEC.md section 4), "-" reading them from
+  // stdin. Unknown ones are named on stderr, then Error(not_found).
+  std::vector<std::int64_t> resolve(const std::vector<std::string>& refs);
+  // True if the references came from stdin (a bulk command).
+  static bool from_stdin(const std::vector<std::string>& refs);
+
+private:
+  std::optional<Config> m_config;
+  std::unique_ptr<Database> m_database;
+  std::optional<TimePoint> m_now;
+};
+
+// Reads an environment variable; nullopt if unset or empty.
+std::optional<std::string> env(const char* name);
+
+// Registers each command's subcommands on `app`.
+void register_init(CLI::App& app, Context& ctx);
+void register_contact(CLI::App& app, Context& ctx);
+void register_db(CLI::App& app, Context& ctx);
+void register_config(CLI::App& app, Context& ctx);
+void register_completion(CLI::App& app, Context& ctx);
+
+} // namespace crm::cli

@@ -1,0 +1,121 @@
+#include "context.hpp"
+
+#include <crm/error.hpp>
+#include <crm/version.hpp>
+
+#include <fmt/core.h>
+
+#include <csignal>
+#include <iostream>
+
+namespace {
+
+using crm::cli::Context;
+
+void add_global_options(CLI::App& app, Context& ctx) {
+  auto& o = ctx.options;
+  app.add_option("--db", o.db, "Database file (else $CRM_DB, [database].path, ./crm.db)")
+      ->type_name("PATH");
+  app.add_option("--config", o.config,
+                 "Config file (else $CRM_CONFIG, ./crm.toml, ~/.config/crm/config.toml)")
+      ->type_name("PATH");
+  app.add_option("-f,--format", o.format, "Output format: table, csv, tsv, json, ndjson")
+      ->type_name("FMT");
+  app.add_option("--fields", o.fields, "Choose and order output columns; 'help' lists them")
+      ->type_name("A,B,C");
+  app.add_flag("--no-header", o.no_header, "No header row in table, csv and tsv");
+  app.add_option("--color", o.color, "Colour: auto, always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->type_name("WHEN");
+  app.add_option("--now", o.now, "The clock, RFC 3339 or YYYY-MM-DD (else $CRM_NOW)")
+      ->type_name("TIMESTAMP");
+  app.add_flag("-q,--quiet", o.quiet, "Less on stderr: no progress, no summaries");
+  app.add_flag("-v,--verbose", o.verbose, "More on stderr");
+  app.add_option("--progress", o.progress, "Progress bar: auto, always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}))
+      ->type_name("WHEN");
+}
+
+// Every (sub)command takes the global options after its name too.
+void allow_fallthrough(CLI::App& app) {
+  for (auto* sub : app.get_subcommands({})) {
+    sub->fallthrough();
+    allow_fallthrough(*sub);
+  }
+}
+
+int run(int argc, char** argv) {
+  Context ctx;
+  CLI::App app("crm: a command-line CRM on one SQLite file", "crm");
+  app.set_version_flag("-V,--version", std::string(crm::version()));
+  app.require_subcommand(1);
+  add_global_options(app, ctx);
+  crm::cli::register_init(app, ctx);
+  crm::cli::register_contact(app, ctx);
+  crm::cli::register_db(app, ctx);
+  crm::cli::register_config(app, ctx);
+  crm::cli::register_completion(app, ctx);
+
+  std::vector<std::string> help_topic;
+  auto* help = app.add_subcommand("help", "Show the help of a command");
+  help->add_option("command", help_topic, "Command and subcommand");
+  help->callback([&] {
+    ctx.action = [&] {
+      CLI::App* target = &app;
+      for (const auto& name : help_topic) {
+        CLI::App* next = nullptr;
+        try {
+          next = target->get_subcommand(name);
+        } catch (const CLI::OptionNotFound&) {
+        }
+        if (next == nullptr)
+          throw crm::Error(crm::Exit::usage, fmt::format("no command '{}'", name),
+                           "'crm --help' lists the commands");
+        target = next;
+      }
+      ctx.out() << target->help();
+      ctx.out().flush();
+      return 0;
+    };
+  });
+  allow_fallthrough(app);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return app.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return app.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::cerr << "crm: " << e.what() << "\n"
+              << "Run 'crm --help' or 'crm help COMMAND' for usage.\n";
+    return static_cast<int>(crm::Exit::usage);
+  }
+  if (!ctx.action)
+    throw crm::Error(crm::Exit::internal, "no action for this command (this is a bug in crm)");
+  int status = ctx.action();
+  ctx.out().flush();
+  return status;
+}
+
+} // namespace
+
+int main(int argc, char** argv) {
+  std::signal(SIGPIPE, SIG_IGN);
+  std::ios::sync_with_stdio(false);
+  try {
+    return run(argc, argv);
+  } catch (const crm::BrokenPipe&) {
+    return 0;
+  } catch (const crm::Error& e) {
+    std::cerr << "crm: " << e.what() << '\n';
+    if (!e.hint().empty())
+      std::cerr << e.hint() << '\n';
+    return static_cast<int>(e.code());
+  } catch (const std::exception& e) {
+    std::cerr << "crm: internal error: " << e.what() << " (this is a bug in crm; please report it)\n";
+    return static_cast<int>(crm::Exit::internal);
+  }
+}

@@ -1,0 +1,111 @@
+#include "migrations.hpp"
+
+#include <array>
+
+namespace crm {
+
+namespace {
+
+// 1: contacts, their attributes, tags, notes, history and the full-text index.
+constexpr std::string_view k_contacts = R"sql(
+CREATE TABLE meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) STRICT;
+
+CREATE TABLE contact (
+  id           INTEGER PRIMARY KEY,
+  external_id  TEXT UNIQUE,
+  email        TEXT,
+  email_norm   TEXT,
+  phone        TEXT,
+  first_name   TEXT,
+  last_name    TEXT,
+  company      TEXT,
+  street       TEXT,
+  postcode     TEXT,
+  city         TEXT,
+  country      TEXT,
+  birthdate    TEXT,
+  stage        TEXT,
+  stage_manual INTEGER NOT NULL DEFAULT 0,
+  owner        TEXT,
+  source       TEXT,
+  created_at   TEXT NOT NULL,
+  updated_at   TEXT NOT NULL
+) STRICT;
+CREATE INDEX contact_by_email ON contact(email_norm);
+CREATE INDEX contact_by_phone ON contact(phone);
+
+CREATE TABLE contact_attr (
+  contact_id INTEGER NOT NULL REFERENCES contact(id),
+  key        TEXT NOT NULL,
+  value      TEXT NOT NULL,
+  PRIMARY KEY (contact_id, key)
+) STRICT, WITHOUT ROWID;
+
+CREATE TABLE contact_tag (
+  contact_id INTEGER NOT NULL REFERENCES contact(id),
+  tag        TEXT NOT NULL,
+  PRIMARY KEY (contact_id, tag)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX contact_tag_by_tag ON contact_tag(tag);
+
+CREATE TABLE note (
+  id         INTEGER PRIMARY KEY,
+  contact_id INTEGER NOT NULL REFERENCES contact(id),
+  body       TEXT NOT NULL,
+  created_at TEXT NOT NULL
+) STRICT;
+CREATE INDEX note_by_contact ON note(contact_id);
+
+CREATE TABLE history (
+  id         INTEGER PRIMARY KEY,
+  contact_id INTEGER NOT NULL REFERENCES contact(id),
+  at         TEXT NOT NULL,
+  action     TEXT NOT NULL,
+  source     TEXT,
+  detail     TEXT
+) STRICT;
+CREATE INDEX history_by_contact ON history(contact_id, id);
+
+CREATE VIRTUAL TABLE contact_fts USING fts5(
+  name, email, company, city, notes,
+  tokenize = 'unicode61 remove_diacritics 2',
+  prefix = '2 3'
+);
+
+CREATE TRIGGER contact_fts_insert AFTER INSERT ON contact BEGIN
+  INSERT INTO contact_fts(rowid, name, email, company, city, notes)
+  VALUES (new.id, trim(coalesce(new.first_name, '') || ' ' || coalesce(new.last_name, '')),
+          new.email, new.company, new.city, NULL);
+END;
+CREATE TRIGGER contact_fts_update
+AFTER UPDATE OF first_name, last_name, email, company, city ON contact BEGIN
+  UPDATE contact_fts
+  SET name = trim(coalesce(new.first_name, '') || ' ' || coalesce(new.last_name, '')),
+      email = new.email, company = new.company, city = new.city
+  WHERE rowid = new.id;
+END;
+CREATE TRIGGER contact_fts_delete AFTER DELETE ON contact BEGIN
+  DELETE FROM contact_fts WHERE rowid = old.id;
+END;
+CREATE TRIGGER note_fts_insert AFTER INSERT ON note BEGIN
+  UPDATE contact_fts
+  SET notes = (SELECT group_concat(body, ' ') FROM note WHERE contact_id = new.contact_id)
+  WHERE rowid = new.contact_id;
+END;
+CREATE TRIGGER note_fts_delete AFTER DELETE ON note BEGIN
+  UPDATE contact_fts
+  SET notes = (SELECT group_concat(body, ' ') FROM note WHERE contact_id = old.contact_id)
+  WHERE rowid = old.contact_id;
+END;
+)sql";
+
+constexpr std::array<std::string_view, 1> k_migrations = {k_contacts};
+
+} // namespace
+
+std::span<const std::string_view> migrations() { return k_migrations; }
+
+} // namespace crm
