@@ -95,6 +95,7 @@ int run(int argc, char** argv) {
   }
   if (!ctx.action)
     throw crm::Error(crm::Exit::internal, "no action for this command (this is a bug in crm)");
+  ctx.now(); // a bad --now or $CRM_NOW is an error even where no clock is read
   int status = ctx.action();
   ctx.out().flush();
   return status;

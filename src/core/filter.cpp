@@ -510,7 +510,8 @@ private:
         unsigned_part.begin(), unsigned_part.end(), [](char c) { return is_digit(c); }));
     const auto dot = unsigned_part.find('.');
     const bool is_integer = digits == unsigned_part.size();
-    const bool is_decimal = !is_integer && digits + 1 == unsigned_part.size() && dot > 0 &&
+    const bool is_decimal = !is_integer && digits + 1 == unsigned_part.size() &&
+                            dot != std::string_view::npos && dot > 0 &&
                             dot + 1 < unsigned_part.size();
     if (is_integer || is_decimal) {
       const char *first = s.data() + (s[0] == '+' ? 1 : 0);

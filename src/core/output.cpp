@@ -7,6 +7,7 @@
 #include <charconv>
 #include <chrono>
 #include <cmath>
+#include <deque>
 #include <ostream>
 #include <utility>
 
@@ -544,55 +545,51 @@ private:
   std::chrono::steady_clock::time_point m_last_flush;
 };
 
-// Keeps every cell's display text back to back in one string, so a large
-// table costs a few bytes per cell beyond its text rather than a string each.
+// Keeps cell texts in large blocks that never move and cell records in a
+// deque, so buffering a large table neither copies what it holds nor costs
+// an allocation per cell.
 class TableWriter final : public RowWriter {
 public:
   TableWriter(std::ostream &out, WriterOptions options) : m_out(out), m_options(options) {}
 
   void header(std::span<const std::string> columns) override {
     m_column_count = columns.size();
-    m_text.clear();
-    m_cells.clear();
-    for (const auto &name : columns)
-      add_text_cell(name);
+    for (const auto &name : columns) {
+      m_scratch.clear();
+      append_display_text(m_scratch, name);
+      m_header.push_back(store(m_scratch, false));
+    }
     m_has_number.assign(columns.size(), false);
     m_has_text.assign(columns.size(), false);
     m_widths.assign(columns.size(), 0);
     if (m_options.header)
       for (std::size_t i = 0; i < columns.size(); ++i)
-        m_widths[i] = m_cells[i].width;
+        m_widths[i] = m_header[i].width;
   }
 
   void row(std::span<const Cell> cells) override {
     assert(cells.size() == m_column_count);
     for (std::size_t i = 0; i < cells.size(); ++i) {
-      std::visit(Overloaded{
-                     [&](std::monostate) { add_number_cell(); },
-                     [&](std::int64_t value) {
-                       append_int(m_text, value);
-                       add_number_cell();
-                     },
-                     [&](double value) {
-                       append_double(m_text, value);
-                       add_number_cell();
-                     },
-                     [&](const std::string &value) { add_text_cell(value); },
-                     [&](Money value) {
-                       append_money(m_text, value.cents);
-                       add_number_cell();
-                     },
-                     [&](const StringList &items) {
-                       m_scratch.clear();
-                       join_list(m_scratch, items);
-                       add_text_cell(m_scratch);
-                     },
-                 },
-                 cells[i]);
-      if (is_number(cells[i]))
+      const bool number = is_number(cells[i]);
+      if (number)
         m_has_number[i] = true;
       else if (!std::holds_alternative<std::monostate>(cells[i]))
         m_has_text[i] = true;
+      m_scratch.clear();
+      std::visit(Overloaded{
+                     [](std::monostate) {},
+                     [&](std::int64_t value) { append_int(m_scratch, value); },
+                     [&](double value) { append_double(m_scratch, value); },
+                     [&](const std::string &value) { append_display_text(m_scratch, value); },
+                     [&](Money value) { append_money(m_scratch, value.cents); },
+                     [&](const StringList &items) {
+                       m_list.clear();
+                       join_list(m_list, items);
+                       append_display_text(m_scratch, m_list);
+                     },
+                 },
+                 cells[i]);
+      m_cells.push_back(store(m_scratch, number));
       m_widths[i] = std::max(m_widths[i], m_cells.back().width);
     }
   }
@@ -602,11 +599,12 @@ public:
     if (m_column_count > 0) {
       if (m_options.header) {
         for (std::size_t i = 0; i < m_column_count; ++i)
-          m_cells[i].right = m_has_number[i] && !m_has_text[i];
-        append_line(buffer, 0, m_options.color);
+          m_header[i].right = m_has_number[i] && !m_has_text[i];
+        append_line(buffer, m_header.begin(), m_options.color);
       }
-      for (std::size_t first = m_column_count; first < m_cells.size(); first += m_column_count) {
-        append_line(buffer, first, false);
+      for (auto row = m_cells.begin(); row != m_cells.end();
+           row += static_cast<std::ptrdiff_t>(m_column_count)) {
+        append_line(buffer, row, false);
         if (buffer.size() >= k_chunk_size) {
           m_out.write(buffer.data(), static_cast<std::streamsize>(buffer.size()));
           buffer.clear();
@@ -618,43 +616,39 @@ public:
   }
 
 private:
+  static constexpr std::size_t k_text_block_size = 1024 * 1024;
+
   struct TableCell {
-    std::size_t end; // of its text in m_text, which starts where the previous cell's ends
+    std::string_view text; // into m_blocks
     std::size_t width;
     bool right;
   };
 
-  void add_text_cell(std::string_view text) {
-    const auto start = m_text.size();
-    append_display_text(m_text, text);
-    const auto width = display_width(std::string_view(m_text).substr(start));
-    m_cells.push_back({m_text.size(), width, false});
+  // Copies `text` into the current block, or a new one when it does not fit:
+  // a block never grows past its reserved capacity, so stored views stay valid.
+  TableCell store(std::string_view text, bool right) {
+    if (m_blocks.empty() || m_blocks.back().capacity() - m_blocks.back().size() < text.size()) {
+      m_blocks.emplace_back();
+      m_blocks.back().reserve(std::max(k_text_block_size, text.size()));
+    }
+    auto &block = m_blocks.back();
+    const auto start = block.size();
+    block.append(text);
+    return {std::string_view(block).substr(start), display_width(text), right};
   }
 
-  // Numbers are ASCII, so their width is their length; null is empty.
-  void add_number_cell() {
-    const auto start = m_cells.empty() ? 0 : m_cells.back().end;
-    m_cells.push_back({m_text.size(), m_text.size() - start, true});
-  }
-
-  std::string_view text_of(std::size_t cell) const {
-    const auto start = cell == 0 ? 0 : m_cells[cell - 1].end;
-    return std::string_view(m_text).substr(start, m_cells[cell].end - start);
-  }
-
-  void append_line(std::string &out, std::size_t first, bool bold) const {
+  template <typename Iterator> void append_line(std::string &out, Iterator cell, bool bold) const {
     if (bold)
       out.append(k_bold);
     const auto line_start = out.size();
-    for (std::size_t i = 0; i < m_column_count; ++i) {
-      const auto &cell = m_cells[first + i];
+    for (std::size_t i = 0; i < m_column_count; ++i, ++cell) {
       if (i > 0)
         out.append(k_column_gap);
-      const auto padding = m_widths[i] - cell.width;
-      if (cell.right)
+      const auto padding = m_widths[i] - cell->width;
+      if (cell->right)
         out.append(padding, ' ');
-      out.append(text_of(first + i));
-      if (!cell.right)
+      out.append(cell->text);
+      if (!cell->right)
         out.append(padding, ' ');
     }
     while (out.size() > line_start && out.back() == ' ')
@@ -667,12 +661,14 @@ private:
   std::ostream &m_out;
   WriterOptions m_options;
   std::size_t m_column_count = 0;
-  std::string m_text;
-  std::vector<TableCell> m_cells; // the header's, then the rows', row-major
+  std::vector<std::string> m_blocks;
+  std::vector<TableCell> m_header;
+  std::deque<TableCell> m_cells; // row-major
   std::vector<bool> m_has_number;
   std::vector<bool> m_has_text;
   std::vector<std::size_t> m_widths;
   std::string m_scratch;
+  std::string m_list;
 };
 
 } // namespace
