@@ -193,11 +193,15 @@ std::vector<std::string> check_database(Database& db) {
         problems.push_back(line);
     }
     SQLite::Statement foreign(db.sql(), "PRAGMA foreign_key_check");
-    while (foreign.executeStep())
-      problems.push_back(fmt::format("table {} row {}: missing {} row",
-                                     foreign.getColumn(0).getString(),
-                                     foreign.getColumn(1).getInt64(),
+    while (foreign.executeStep()) {
+      // WITHOUT ROWID tables report no rowid.
+      std::string row = foreign.getColumn(1).isNull()
+                            ? std::string("a row")
+                            : fmt::format("row {}", foreign.getColumn(1).getInt64());
+      problems.push_back(fmt::format("table {}: {} refers to a missing {} row",
+                                     foreign.getColumn(0).getString(), row,
                                      foreign.getColumn(2).getString()));
+    }
     SQLite::Statement fts(db.sql(),
                           "INSERT INTO contact_fts(contact_fts, rank) VALUES ('integrity-check', 1)");
     try {
