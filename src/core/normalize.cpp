@@ -161,6 +161,10 @@ std::string normalize_phone(std::string_view value, std::string_view region) {
   std::string text = normalize_text(value, "phone");
   if (text.empty())
     throw Error(Exit::data, "invalid phone '': empty");
+  // libphonenumber reads "++49..." as "+49..."; a doubled or misplaced '+' is
+  // more likely a typo than a number, so it is refused.
+  if (auto plus = text.rfind('+'); plus != std::string::npos && plus != 0)
+    throw Error(Exit::data, fmt::format("invalid phone '{}': '+' belongs only at the start", text));
   auto e164 = load_phone_module();
   std::string region_text(region.empty() ? "ZZ" : region);
   std::array<char, 128> out{};

@@ -1,0 +1,153 @@
+#include "temp_dir.hpp"
+
+#include <crm/database.hpp>
+#include <crm/error.hpp>
+#include <crm/personal_data.hpp>
+
+#include <SQLiteCpp/Statement.h>
+#include <doctest/doctest.h>
+
+#include <functional>
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <fstream>
+#include <set>
+
+using namespace crm;
+
+namespace {
+
+Exit exit_of(const std::function<void()>& f) {
+  try {
+    f();
+  } catch (const Error& e) {
+    return e.code();
+  }
+  return Exit::ok;
+}
+
+} // namespace
+
+TEST_CASE("a new database is created with mode 0600, WAL and the latest schema") {
+  TempDir dir;
+  auto path = dir / "crm.db";
+  Database db(path, 1000, Create::yes);
+  struct stat st {};
+  REQUIRE(::stat(path.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  CHECK(db.schema_version() == Database::latest_schema_version());
+  CHECK(db.sql().execAndGet("PRAGMA journal_mode").getString() == "wal");
+  CHECK(db.sql().execAndGet("PRAGMA foreign_keys").getInt() == 1);
+  CHECK(db.sql().execAndGet("PRAGMA secure_delete").getInt() == 1);
+  CHECK_FALSE(readable_by_others(path));
+}
+
+TEST_CASE("opening a missing database without Create is exit 66 and creates nothing") {
+  TempDir dir;
+  auto path = dir / "missing.db";
+  CHECK(exit_of([&] { Database db(path, 1000, Create::no); }) == Exit::no_input);
+  CHECK_FALSE(std::filesystem::exists(path));
+}
+
+TEST_CASE("a database from a newer crm is refused with 78") {
+  TempDir dir;
+  auto path = dir / "crm.db";
+  {
+    Database db(path, 1000, Create::yes);
+    db.sql().exec("PRAGMA user_version = 1000");
+  }
+  CHECK(exit_of([&] { Database db(path, 1000, Create::no); }) == Exit::config);
+}
+
+TEST_CASE("a file that is not a database is exit 74") {
+  TempDir dir;
+  auto path = dir / "junk.db";
+  std::ofstream(path) << std::string(4096, 'x');
+  CHECK(exit_of([&] { Database db(path, 1000, Create::no); }) == Exit::io);
+}
+
+TEST_CASE("migrations are idempotent: opening twice runs none the second time") {
+  TempDir dir;
+  auto path = dir / "crm.db";
+  { Database db(path, 1000, Create::yes); }
+  Database db(path, 1000, Create::no);
+  CHECK(db.migrate() == 0);
+}
+
+TEST_CASE("a failing write transaction changes nothing") {
+  TempDir dir;
+  Database db(dir / "crm.db", 1000, Create::yes);
+  CHECK_THROWS_AS(db.write([&] {
+    db.sql().exec("INSERT INTO meta (key, value) VALUES ('a', 'b')");
+    throw Error(Exit::data, "stop");
+  }),
+                  Error);
+  CHECK(db.sql().execAndGet("SELECT count(*) FROM meta").getInt() == 0);
+}
+
+TEST_CASE("check finds a row that refers to a missing contact") {
+  TempDir dir;
+  Database db(dir / "crm.db", 1000, Create::yes);
+  CHECK(check_database(db).empty());
+  db.sql().exec("PRAGMA foreign_keys = OFF");
+  db.sql().exec("INSERT INTO note (contact_id, body, created_at) VALUES (7, 'x', 'y')");
+  auto problems = check_database(db);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0] == "table note: row 1 refers to a missing contact row");
+}
+
+TEST_CASE("backup writes a private, self-contained copy and refuses to overwrite") {
+  TempDir dir;
+  Database db(dir / "crm.db", 1000, Create::yes);
+  db.sql().exec("INSERT INTO meta (key, value) VALUES ('k', 'v')");
+  auto target = dir / "copy.db";
+  backup_database(db, target);
+  struct stat st {};
+  REQUIRE(::stat(target.c_str(), &st) == 0);
+  CHECK((st.st_mode & 0777) == 0600);
+  Database copy(target, 1000, Create::no);
+  CHECK(copy.sql().execAndGet("SELECT value FROM meta WHERE key = 'k'").getString() == "v");
+  CHECK(exit_of([&] { backup_database(db, target); }) == Exit::cant_create);
+  CHECK(exit_of([&] { backup_database(db, dir / "no" / "dir.db"); }) == Exit::cant_create);
+}
+
+TEST_CASE("every table with a contact column is in the personal data registry") {
+  TempDir dir;
+  Database db(dir / "crm.db", 1000, Create::yes);
+  std::set<std::string> registered;
+  for (const auto& t : personal_tables())
+    registered.insert(std::string(t.table));
+  SQLite::Statement tables(db.sql(), "SELECT name FROM sqlite_schema WHERE type = 'table'");
+  std::vector<std::string> names;
+  while (tables.executeStep())
+    names.push_back(tables.getColumn(0).getString());
+  for (const auto& name : names) {
+    if (name == "contact")
+      continue;
+    SQLite::Statement columns(db.sql(), "SELECT name FROM pragma_table_info(?)");
+    columns.bind(1, name);
+    while (columns.executeStep()) {
+      std::string column = columns.getColumn(0).getString();
+      if (column == "contact_id") {
+        INFO("table ", name, " has a contact_id but is not in personal_tables()");
+        CHECK(registered.count(name) == 1);
+      }
+    }
+  }
+  for (const auto& t : personal_tables()) {
+    INFO("registered table ", t.table, " does not exist");
+    CHECK(std::find(names.begin(), names.end(), std::string(t.table)) != names.end());
+  }
+}
+
+TEST_CASE("stats count the rows of each table") {
+  TempDir dir;
+  Database db(dir / "crm.db", 1000, Create::yes);
+  auto stats = database_stats(db);
+  CHECK(stats.schema_version == Database::latest_schema_version());
+  auto it = std::find_if(stats.tables.begin(), stats.tables.end(),
+                         [](const TableStats& t) { return t.name == "contact"; });
+  REQUIRE(it != stats.tables.end());
+  CHECK(it->rows == 0);
+}
