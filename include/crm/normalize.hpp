@@ -9,7 +9,8 @@ namespace crm {
 // Error(Exit::data) with the reason when the value is invalid; none drops a
 // value silently.
 
-// Trims ASCII whitespace; rejects invalid UTF-8 and control characters;
+// Trims ASCII whitespace; rejects invalid UTF-8 and control characters other
+// than tab and line breaks;
 // returns the text in Unicode NFC. `what` names the field in errors.
 std::string normalize_text(std::string_view value, std::string_view what);
 

@@ -120,6 +120,8 @@ std::string normalize_tag(std::string_view tag) {
   std::string t = normalize_text(tag, "tag");
   if (t.empty())
     throw Error(Exit::data, "invalid tag '': empty");
+  if (t.find_first_of("\t\r\n") != std::string::npos)
+    throw Error(Exit::data, "invalid tag: contains a tab or line break");
   if (t.find(';') != std::string::npos)
     throw Error(Exit::data, fmt::format("invalid tag '{}': contains ';'", t),
                 "';' separates tags in text output");
@@ -496,12 +498,7 @@ std::size_t update_contacts(Database& db, std::span<const std::int64_t> ids,
 
 void add_note(Database& db, std::span<const std::int64_t> ids, std::string_view text,
               const WriteContext& ctx) {
-  std::string body(text);
-  // Notes may span lines: check them line by line.
-  for (const auto& line : split(text, '\n'))
-    normalize_text(line, "note");
-  while (!body.empty() && (body.back() == '\n' || body.back() == ' '))
-    body.pop_back();
+  std::string body = normalize_text(text, "note");
   if (body.empty())
     throw Error(Exit::data, "invalid note: empty");
   try {

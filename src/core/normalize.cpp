@@ -109,9 +109,11 @@ std::string normalize_text(std::string_view value, std::string_view what) {
   bool valid = for_each_code_point(text, [](utf8proc_int32_t) {});
   if (!valid)
     throw Error(Exit::data, fmt::format("invalid {}: not valid UTF-8", what));
+  // Tabs and line breaks are kept (multi-line streets, notes); other control
+  // characters would corrupt terminals and the separators of group_concat.
   for (char c : text) {
     auto u = static_cast<unsigned char>(c);
-    if (u < 0x20 || u == 0x7f)
+    if ((u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f)
       throw Error(Exit::data, fmt::format("invalid {}: contains a control character", what));
   }
   return to_nfc(text);
@@ -132,7 +134,7 @@ std::string normalize_email_display(std::string_view value) {
   std::string_view domain = std::string_view(email).substr(at + 1);
   if (domain.empty())
     throw fail("no domain after the '@'");
-  if (email.find_first_of(" \t") != std::string::npos)
+  if (email.find_first_of(" \t\r\n") != std::string::npos)
     throw fail("contains a space");
   auto dot = domain.find('.');
   if (dot == std::string_view::npos || domain.front() == '.' || domain.back() == '.' ||

@@ -248,4 +248,16 @@ begin "--fields help lists the fields"
 crm contact list --fields help
 expect_out_contains "attr.NAME"
 
+begin "read paths do not load libphonenumber; writing a phone does"
+EXTRA_ENV="LD_DEBUG=libs" crm contact show 1
+expect_status 0
+case "$ERR" in *phonenumber*) fail "contact show loaded libphonenumber" ;; *) ok ;; esac
+EXTRA_ENV="LD_DEBUG=libs" crm contact list --where 'city = "Berlin"'
+case "$ERR" in *phonenumber*) fail "contact list loaded libphonenumber" ;; *) ok ;; esac
+EXTRA_ENV="LD_DEBUG=libs" crm --version
+case "$ERR" in *phonenumber*) fail "--version loaded libphonenumber" ;; *) ok ;; esac
+EXTRA_ENV="LD_DEBUG=libs" crm contact update 1 --phone "030 7654321"
+case "$ERR" in *libphonenumber*) ok ;; *) fail "writing a phone did not load libphonenumber" ;; esac
+if ldd "$CRM_BIN" | grep -q phonenumber; then fail "crm links libphonenumber"; else ok; fi
+
 finish
