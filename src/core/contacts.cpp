@@ -4,6 +4,8 @@
 #include <crm/normalize.hpp>
 #include <crm/personal_data.hpp>
 
+#include "fts_rank.hpp"
+
 #include <SQLiteCpp/Exception.h>
 #include <fmt/core.h>
 #include <simdjson.h>
@@ -815,13 +817,14 @@ void search_contacts(Database& db, std::string_view text, std::int64_t limit,
   flush();
   if (match.empty())
     throw Error(Exit::usage, "search needs at least one letter or digit");
-  std::string sql = fmt::format("SELECT {} FROM contact_fts f JOIN contact c ON c.id = f.rowid "
-                                "WHERE contact_fts MATCH ? ORDER BY bm25(contact_fts, 10.0, "
-                                "5.0, 3.0, 2.0, 1.0), c.id",
-                                k_select_columns);
-  if (limit > 0)
-    sql += " LIMIT ?";
+  // Rank in the index alone, then read the few contacts that are shown.
+  std::string sql = fmt::format(
+      "SELECT {} FROM (SELECT rowid AS id, crm_rank(contact_fts, 10.0, 5.0, 3.0, 2.0, 1.0) AS "
+      "score FROM contact_fts WHERE contact_fts MATCH ? ORDER BY score DESC, rowid{}) m JOIN "
+      "contact c ON c.id = m.id ORDER BY m.score DESC, c.id",
+      k_select_columns, limit > 0 ? " LIMIT ?" : "");
   try {
+    register_fts_rank(db.sql().getHandle());
     db.read([&] {
       SQLite::Statement q(db.sql(), sql);
       q.bind(1, match);
