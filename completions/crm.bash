@@ -1,1 +1,165 @@
-# bash completion for crm
+# bash completion for crm                                  -*- shell-script -*-
+# shellcheck shell=bash
+#
+# Load it with `source <(crm completion bash)`, or install it as
+# bash-completion/completions/crm. It is static: it never runs crm.
+
+# Options that take a value, of every command (global ones included).
+_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source "
+
+_crm_contact_fields="id external_id email phone first_name last_name company street postcode city country birthdate stage owner source created_at updated_at tags attr."
+
+# _crm_options CMD SUB: the options of a (sub)command, global ones included.
+_crm_options() {
+  local global="--db --config -f --format --fields --no-header --color --now -q --quiet -v --verbose --progress -V --version -h --help"
+  local fields="--external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --attr --tag"
+  local own=""
+  case "$1 $2" in
+    "contact add") own="$fields" ;;
+    "contact list") own="--where --sort --limit" ;;
+    "contact search") own="--limit" ;;
+    "contact update") own="$fields --unset --ids" ;;
+    "contact delete") own="--force --ids" ;;
+    "contact tag" | "contact untag") own="--ids" ;;
+    "config show") own="--origin" ;;
+  esac
+  printf '%s\n' "$global $own"
+}
+
+# _crm_subcommands CMD: the subcommands of a command.
+_crm_subcommands() {
+  case "$1" in
+    contact) echo "add show list search update delete tag untag note history exists" ;;
+    db) echo "migrate check backup vacuum stats" ;;
+    config) echo "check show" ;;
+  esac
+}
+
+# _crm_list WORDS CUR: completes the last item of a comma-separated list.
+_crm_list() {
+  local prefix="" part="$2"
+  if [[ $part == *,* ]]; then
+    prefix="${part%,*},"
+    part="${part##*,}"
+  fi
+  mapfile -t COMPREPLY < <(compgen -P "$prefix" -W "$1" -- "$part")
+  compopt -o nospace 2>/dev/null
+}
+
+_crm_files() {
+  mapfile -t COMPREPLY < <(compgen -f -- "$1")
+  compopt -o filenames 2>/dev/null
+}
+
+_crm() {
+  local cur="${COMP_WORDS[COMP_CWORD]}"
+  local prev=""
+  local cword=$COMP_CWORD
+  COMPREPLY=()
+  # bash splits --format=csv into --format, =, csv.
+  if [[ $cur == "=" ]]; then
+    prev="${COMP_WORDS[cword - 1]}"
+    cur=""
+  elif ((cword >= 2)) && [[ ${COMP_WORDS[cword - 1]} == "=" ]]; then
+    prev="${COMP_WORDS[cword - 2]}"
+  elif ((cword >= 1)); then
+    prev="${COMP_WORDS[cword - 1]}"
+    # The value right after an option word is that option's value.
+    [[ $prev == -* && $_crm_value_options != *" $prev "* ]] && prev=""
+  fi
+
+  # The command words so far: the first words that are not options or
+  # option values.
+  local -a path=()
+  local i word skip=0
+  for ((i = 1; i < cword; i++)); do
+    word="${COMP_WORDS[i]}"
+    if ((skip)); then
+      skip=0
+      [[ $word == "=" ]] && skip=1
+      continue
+    fi
+    case "$word" in
+      =) skip=0 ;;
+      --*=*) ;;
+      -*)
+        [[ $_crm_value_options == *" $word "* ]] && skip=1
+        [[ ${COMP_WORDS[i + 1]:-} == "=" ]] && skip=1
+        ;;
+      *) path+=("$word") ;;
+    esac
+  done
+  local cmd="${path[0]:-}" sub="${path[1]:-}"
+
+  case "$prev" in
+    --db | --config)
+      _crm_files "$cur"
+      return
+      ;;
+    -f | --format)
+      mapfile -t COMPREPLY < <(compgen -W "table csv tsv json ndjson" -- "$cur")
+      return
+      ;;
+    --color | --progress)
+      mapfile -t COMPREPLY < <(compgen -W "auto always never" -- "$cur")
+      return
+      ;;
+    --fields)
+      if [[ "$cmd $sub" == "contact history" ]]; then
+        _crm_list "id contact_id at action source detail help" "$cur"
+      else
+        _crm_list "$_crm_contact_fields attr.* help" "$cur"
+      fi
+      return
+      ;;
+    --sort)
+      _crm_list "$_crm_contact_fields -id -external_id -email -phone -first_name -last_name -company -street -postcode -city -country -birthdate -stage -owner -source -created_at -updated_at -attr." "$cur"
+      return
+      ;;
+    --unset)
+      mapfile -t COMPREPLY < <(compgen -W "external_id email phone first_name last_name company street postcode city country birthdate stage owner source attr." -- "$cur")
+      [[ ${COMPREPLY[0]:-} == attr. ]] && compopt -o nospace 2>/dev/null
+      return
+      ;;
+    --now | --where | --limit | --attr | --tag | --external-id | --email | --phone | --first-name | --last-name | --company | --street | --postcode | --city | --country | --birthdate | --stage | --owner | --source)
+      return
+      ;;
+  esac
+
+  if [[ $cur == -* ]]; then
+    mapfile -t COMPREPLY < <(compgen -W "$(_crm_options "$cmd" "$sub")" -- "$cur")
+    return
+  fi
+
+  local commands="init contact db config completion help"
+  case "${#path[@]}" in
+    0)
+      mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
+      ;;
+    1)
+      case "$cmd" in
+        contact | db | config)
+          mapfile -t COMPREPLY < <(compgen -W "$(_crm_subcommands "$cmd")" -- "$cur")
+          ;;
+        completion)
+          mapfile -t COMPREPLY < <(compgen -W "bash zsh fish" -- "$cur")
+          ;;
+        help)
+          mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
+          ;;
+      esac
+      ;;
+    2)
+      case "$cmd $sub" in
+        "db backup")
+          _crm_files "$cur"
+          ;;
+        help\ *)
+          mapfile -t COMPREPLY < <(compgen -W "$(_crm_subcommands "$sub")" -- "$cur")
+          ;;
+      esac
+      ;;
+  esac
+}
+
+complete -F _crm crm

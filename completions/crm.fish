@@ -1,1 +1,150 @@
-# fish completion for crm
+# fish completion for crm. Static: it never runs crm.
+#
+# Install it as fish/vendor_completions.d/crm.fish, or load it by hand with
+# `crm completion fish | source`.
+
+# The command words typed so far: the words before the cursor that are not
+# options or option values.
+function __crm_words
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l words
+    set -l skip 0
+    for t in $tokens
+        if test $skip -eq 1
+            set skip 0
+            continue
+        end
+        switch $t
+            case --db --config -f --format --fields --color --now --progress --where --sort --limit \
+                --unset --attr --tag --external-id --email --phone --first-name --last-name \
+                --company --street --postcode --city --country --birthdate --stage --owner --source
+                set skip 1
+            case '-*'
+            case '*'
+                set -a words $t
+        end
+    end
+    for w in $words
+        echo $w
+    end
+end
+
+# __crm_at WORDS...: the command words are exactly WORDS.
+function __crm_at
+    set -l words (__crm_words)
+    test (count $words) -eq (count $argv); or return 1
+    test "$words" = "$argv"
+end
+
+# __crm_in WORDS...: the command words start with WORDS.
+function __crm_in
+    set -l words (__crm_words)
+    set -l n (count $argv)
+    test (count $words) -ge $n; or return 1
+    test "$words[1..$n]" = "$argv"
+end
+
+# Values for --fields and --sort: a comma-separated list of names.
+function __crm_field_list
+    set -l token (string replace -r -- '^--(fields|sort)=' '' (commandline -ct))
+    set -l prefix (string replace -r -- '[^,]*$' '' $token)
+    set -l names
+    if __crm_in contact history
+        set names id contact_id at action source detail help
+    else
+        set names id external_id email phone first_name last_name company street postcode \
+            city country birthdate stage owner source created_at updated_at tags attr. 'attr.*' help
+    end
+    for name in $names
+        printf '%s%s\n' $prefix $name
+    end
+end
+
+complete -c crm -f
+
+# Global options, accepted everywhere.
+complete -c crm -l db -r -F -d 'Database file'
+complete -c crm -l config -r -F -d 'Config file'
+complete -c crm -s f -l format -x -a 'table csv tsv json ndjson' -d 'Output format'
+complete -c crm -l fields -x -a '(__crm_field_list)' -d 'Choose and order output columns'
+complete -c crm -l no-header -d 'No header row in table, csv and tsv'
+complete -c crm -l color -x -a 'auto always never' -d 'Colour'
+complete -c crm -l now -x -d 'The clock, RFC 3339 or YYYY-MM-DD'
+complete -c crm -s q -l quiet -d 'Less on stderr: no progress, no summaries'
+complete -c crm -s v -l verbose -d 'More on stderr'
+complete -c crm -l progress -x -a 'auto always never' -d 'Progress bar'
+complete -c crm -s V -l version -d 'Print the version and exit'
+complete -c crm -s h -l help -d 'Print the help and exit'
+
+# Commands.
+complete -c crm -n '__crm_at' -a init -d 'Create the database (mode 0600) and a starter crm.toml'
+complete -c crm -n '__crm_at' -a contact -d 'Add, find, change and delete contacts'
+complete -c crm -n '__crm_at' -a db -d 'Maintain the database file'
+complete -c crm -n '__crm_at' -a config -d 'Check and show the configuration'
+complete -c crm -n '__crm_at' -a completion -d 'Print the completion script for a shell'
+complete -c crm -n '__crm_at' -a help -d 'Show the help of a command'
+
+# crm contact
+complete -c crm -n '__crm_at contact' -a add -d 'Add a contact'
+complete -c crm -n '__crm_at contact' -a show -d 'Show contacts with all their attributes'
+complete -c crm -n '__crm_at contact' -a list -d 'List contacts'
+complete -c crm -n '__crm_at contact' -a search -d 'Find contacts by name, email, company, city, notes'
+complete -c crm -n '__crm_at contact' -a update -d 'Change contacts'
+complete -c crm -n '__crm_at contact' -a delete -d 'Delete contacts that have no history'
+complete -c crm -n '__crm_at contact' -a tag -d 'Add tags to contacts'
+complete -c crm -n '__crm_at contact' -a untag -d 'Remove tags from contacts'
+complete -c crm -n '__crm_at contact' -a note -d 'Add a note to contacts'
+complete -c crm -n '__crm_at contact' -a history -d 'Show what changed on a contact, oldest first'
+complete -c crm -n '__crm_at contact' -a exists -d 'Answer by exit status whether contacts exist'
+
+for sub in add update
+    complete -c crm -n "__crm_in contact $sub" -l external-id -x -d 'Set external_id'
+    complete -c crm -n "__crm_in contact $sub" -l email -x -d 'Set email'
+    complete -c crm -n "__crm_in contact $sub" -l phone -x -d 'Set phone'
+    complete -c crm -n "__crm_in contact $sub" -l first-name -x -d 'Set first_name'
+    complete -c crm -n "__crm_in contact $sub" -l last-name -x -d 'Set last_name'
+    complete -c crm -n "__crm_in contact $sub" -l company -x -d 'Set company'
+    complete -c crm -n "__crm_in contact $sub" -l street -x -d 'Set street'
+    complete -c crm -n "__crm_in contact $sub" -l postcode -x -d 'Set postcode'
+    complete -c crm -n "__crm_in contact $sub" -l city -x -d 'Set city'
+    complete -c crm -n "__crm_in contact $sub" -l country -x -d 'Set country (ISO 3166 alpha-2)'
+    complete -c crm -n "__crm_in contact $sub" -l birthdate -x -d 'Set birthdate (YYYY-MM-DD)'
+    complete -c crm -n "__crm_in contact $sub" -l stage -x -d 'Set stage'
+    complete -c crm -n "__crm_in contact $sub" -l owner -x -d 'Set owner'
+    complete -c crm -n "__crm_in contact $sub" -l source -x -d 'Set source'
+    complete -c crm -n "__crm_in contact $sub" -l attr -x -d 'Set a custom attribute (key=value; key= removes it)'
+    complete -c crm -n "__crm_in contact $sub" -l tag -x -d 'Add a tag'
+end
+complete -c crm -n '__crm_in contact update' -l unset -x -d 'Clear a field or attr.NAME' \
+    -a 'external_id email phone first_name last_name company street postcode city country birthdate stage owner source attr.'
+for sub in update delete tag untag
+    complete -c crm -n "__crm_in contact $sub" -l ids -d 'With - : print the ids of the contacts'
+end
+complete -c crm -n '__crm_in contact delete' -l force -d 'Delete also contacts with events, consents or memberships'
+complete -c crm -n '__crm_in contact list' -l where -x -d 'Filter expression'
+complete -c crm -n '__crm_in contact list' -l sort -x -a '(__crm_field_list)' -d 'Sort by FIELD[,-FIELD]'
+complete -c crm -n '__crm_in contact list' -l limit -x -d 'At most N rows'
+complete -c crm -n '__crm_in contact search' -l limit -x -d 'At most N results (0 = all; default 20)'
+
+# crm db
+complete -c crm -n '__crm_at db' -a migrate -d "Bring the database to this crm's schema"
+complete -c crm -n '__crm_at db' -a check -d 'Check integrity; problems are printed, exit 1'
+complete -c crm -n '__crm_at db' -a backup -d 'Write a consistent copy, safe while others write'
+complete -c crm -n '__crm_at db' -a vacuum -d 'Rebuild the file, dropping free pages'
+complete -c crm -n '__crm_at db' -a stats -d 'Show sizes and row counts'
+complete -c crm -n '__crm_at db backup' -F -d 'Backup file (must not exist)'
+
+# crm config
+complete -c crm -n '__crm_at config' -a check -d 'Validate the config'
+complete -c crm -n '__crm_at config' -a show -d 'Print the effective settings'
+complete -c crm -n '__crm_in config show' -l origin -d 'Also say which file and line (or default) each came from'
+
+# crm completion
+complete -c crm -n '__crm_at completion' -a 'bash zsh fish' -d 'Shell'
+
+# crm help
+complete -c crm -n '__crm_at help' -a 'init contact db config completion help' -d 'Command'
+complete -c crm -n '__crm_at help contact' -a 'add show list search update delete tag untag note history exists' -d 'Subcommand'
+complete -c crm -n '__crm_at help db' -a 'migrate check backup vacuum stats' -d 'Subcommand'
+complete -c crm -n '__crm_at help config' -a 'check show' -d 'Subcommand'
