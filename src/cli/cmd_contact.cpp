@@ -352,11 +352,26 @@ void register_contact(CLI::App& app, Context& ctx) {
     cmd->callback([&ctx, refs, force, ids_flag] {
       ctx.action = [&ctx, refs, force, ids_flag] {
         auto ids = ctx.resolve(*refs);
-        delete_contacts(ctx.database(), ids, *force ? Force::yes : Force::no);
         bool bulk = Context::from_stdin(*refs);
-        if (!bulk || *ids_flag)
+        auto format = ctx.format();
+        if (format == Format::json || format == Format::ndjson) {
+          // The records as they were, since afterwards they are gone.
+          std::vector<Contact> gone;
           for (auto id : ids)
-            ctx.out() << id << '\n';
+            if (auto c = find_contact(ctx.database(), id))
+              gone.push_back(std::move(*c));
+          delete_contacts(ctx.database(), ids, *force ? Force::yes : Force::no);
+          if (!bulk || *ids_flag)
+            print_contacts(ctx, default_columns(), [&](const auto& row) {
+              for (const auto& c : gone)
+                row(c);
+            });
+        } else {
+          delete_contacts(ctx.database(), ids, *force ? Force::yes : Force::no);
+          if (!bulk || *ids_flag)
+            for (auto id : ids)
+              ctx.out() << id << '\n';
+        }
         if (bulk)
           ctx.summary(fmt::format("deleted {}", ids.size()));
         return 0;

@@ -44,6 +44,41 @@ void allow_fallthrough(CLI::App& app) {
   }
 }
 
+// CLI11 says "A subcommand is required" both for a missing and for an
+// unknown subcommand; name the command and the word instead.
+std::string usage_message(CLI::App& app, const CLI::ParseError& e, int argc, char** argv) {
+  CLI::App* deepest = &app;
+  std::string path = "crm";
+  for (auto subs = app.get_subcommands(); !subs.empty(); subs = deepest->get_subcommands()) {
+    deepest = subs.front();
+    path += " " + deepest->get_name();
+  }
+  if (dynamic_cast<const CLI::RequiredError*>(&e) == nullptr ||
+      deepest->get_require_subcommand_min() == 0)
+    return e.what();
+  std::string names;
+  for (auto* sub : deepest->get_subcommands({}))
+    names += (names.empty() ? "" : ", ") + sub->get_name();
+  int start = 1;
+  for (int i = 1; i < argc; ++i)
+    if (deepest != &app && argv[i] == deepest->get_name())
+      start = i + 1;
+  auto takes_value = [&](const std::string& flag) {
+    if (flag.size() < 2 || flag[0] != '-' || flag.find('=') != std::string::npos)
+      return false;
+    for (CLI::App* owner : {deepest, &app})
+      if (const CLI::Option* option = owner->get_option_no_throw(flag))
+        return option->get_expected_min() > 0;
+    return false;
+  };
+  for (int i = start; i < argc; ++i) {
+    std::string word = argv[i];
+    if (!word.empty() && word[0] != '-' && !(i > start && takes_value(argv[i - 1])))
+      return fmt::format("unknown command '{}' for '{}' (commands: {})", word, path, names);
+  }
+  return fmt::format("'{}' needs a command: {}", path, names);
+}
+
 int run(int argc, char** argv) {
   Context ctx;
   CLI::App app("crm: a command-line CRM on one SQLite file", "crm");
@@ -89,7 +124,7 @@ int run(int argc, char** argv) {
   } catch (const CLI::CallForVersion& e) {
     return app.exit(e);
   } catch (const CLI::ParseError& e) {
-    std::cerr << "crm: " << e.what() << "\n"
+    std::cerr << "crm: " << usage_message(app, e, argc, argv) << "\n"
               << "Run 'crm --help' or 'crm help COMMAND' for usage.\n";
     return static_cast<int>(crm::Exit::usage);
   }

@@ -50,6 +50,16 @@ crm contact show
 expect_status 64
 expect_err_contains "ref is required"
 
+begin "64: unknown or missing command"
+crm contact frob
+expect_status 64
+expect_err "crm: unknown command 'frob' for 'crm contact' (commands: add, show, list, search, update, delete, tag, untag, note, history, exists)
+Run 'crm --help' or 'crm help COMMAND' for usage."
+crm db --db crm.db
+expect_status 64
+expect_err "crm: 'crm db' needs a command: migrate, check, backup, vacuum, stats
+Run 'crm --help' or 'crm help COMMAND' for usage."
+
 begin "64: unknown format"
 crm -f xml contact list
 expect_status 64
