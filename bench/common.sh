@@ -63,8 +63,9 @@ SQL
 # median_ms CMD...: runs CMD 15 times after 3 warm-ups, prints the median
 # wall time in milliseconds (hyperfine).
 median_ms() {
-  hyperfine -N --warmup 3 --runs 15 --export-json "$BENCH_DIR/.h.json" "$*" >/dev/null 2>&1 ||
-    hyperfine --warmup 3 --runs 15 --export-json "$BENCH_DIR/.h.json" "$*" >/dev/null
+  local command
+  command=$(printf '%q ' "$@")
+  hyperfine -N --warmup 3 --runs 15 --export-json "$BENCH_DIR/.h.json" "$command" >/dev/null
   python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["results"][0]["median"]*1000))' \
     "$BENCH_DIR/.h.json"
 }

@@ -8,8 +8,8 @@
 
 namespace crm::cli {
 
-void register_completion(CLI::App& app, Context& ctx) {
-  auto* cmd = app.add_subcommand("completion", "Print the completion script for a shell");
+void register_completion(CLI::App& command, Context& ctx) {
+  auto* cmd = &command;
   auto shell = std::make_shared<std::string>();
   cmd->add_option("shell", *shell, "bash, zsh or fish")
       ->required()

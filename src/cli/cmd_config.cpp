@@ -6,8 +6,8 @@
 
 namespace crm::cli {
 
-void register_config(CLI::App& app, Context& ctx) {
-  auto* config = app.add_subcommand("config", "Check and show the configuration");
+void register_config(CLI::App& command, Context& ctx) {
+  auto* config = &command;
   config->require_subcommand(1);
 
   config->add_subcommand("check", "Validate the config: exit 0, or 78 naming file:line:col and key")

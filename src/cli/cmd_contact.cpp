@@ -214,8 +214,8 @@ SqlFilter where_filter(Context& ctx, const std::string& expression) {
 
 } // namespace
 
-void register_contact(CLI::App& app, Context& ctx) {
-  auto* contact = app.add_subcommand("contact", "Add, find, change and delete contacts");
+void register_contact(CLI::App& command, Context& ctx) {
+  auto* contact = &command;
   contact->require_subcommand(1);
 
   {

@@ -23,8 +23,8 @@ void print_pairs(Context& ctx, const std::vector<std::pair<std::string, Cell>>& 
 
 } // namespace
 
-void register_db(CLI::App& app, Context& ctx) {
-  auto* db = app.add_subcommand("db", "Maintain the database file");
+void register_db(CLI::App& command, Context& ctx) {
+  auto* db = &command;
   db->require_subcommand(1);
 
   db->add_subcommand("migrate", "Bring the database to this crm's schema")->callback([&ctx] {

@@ -30,9 +30,8 @@ bool write_starter_config(const std::filesystem::path& path) {
 
 } // namespace
 
-void register_init(CLI::App& app, Context& ctx) {
-  app.add_subcommand("init", "Create the database (mode 0600) and a starter crm.toml")
-      ->callback([&ctx] {
+void register_init(CLI::App& command, Context& ctx) {
+  command.callback([&ctx] {
         ctx.action = [&ctx] {
           auto location = find_config(ctx.options.config, env("CRM_CONFIG"),
                                       env("XDG_CONFIG_HOME"), env("HOME"));

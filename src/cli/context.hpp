@@ -75,11 +75,11 @@ private:
 // Reads an environment variable; nullopt if unset or empty.
 std::optional<std::string> env(const char* name);
 
-// Registers each command's subcommands on `app`.
-void register_init(CLI::App& app, Context& ctx);
-void register_contact(CLI::App& app, Context& ctx);
-void register_db(CLI::App& app, Context& ctx);
-void register_config(CLI::App& app, Context& ctx);
-void register_completion(CLI::App& app, Context& ctx);
+// Each fills in its command: subcommands, options and actions.
+void register_init(CLI::App& command, Context& ctx);
+void register_contact(CLI::App& command, Context& ctx);
+void register_db(CLI::App& command, Context& ctx);
+void register_config(CLI::App& command, Context& ctx);
+void register_completion(CLI::App& command, Context& ctx);
 
 } // namespace crm::cli
