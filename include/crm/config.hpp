@@ -29,7 +29,7 @@ struct Setting {
 // Where the config comes from, in the order of SPEC.md section 1.
 struct ConfigLocation {
   std::optional<std::filesystem::path> path; // nullopt: built-in defaults
-  bool named = false; // named by --config or $CRM_CONFIG: unreadable is 66
+  bool named = false;                        // named by --config or $CRM_CONFIG: unreadable is 66
 };
 
 // Picks the config file: `option` (--config), else `env_config`

@@ -22,8 +22,8 @@ struct Contact {
   std::optional<std::string> external_id, email, phone, first_name, last_name, company, street,
       postcode, city, country, birthdate, stage, owner, source;
   std::string created_at, updated_at;
-  std::vector<std::string> tags;                            // sorted
-  std::vector<std::pair<std::string, std::string>> attrs;   // sorted by key
+  std::vector<std::string> tags;                          // sorted
+  std::vector<std::pair<std::string, std::string>> attrs; // sorted by key
 };
 
 // The fixed fields in output order (then `tags`, then `attr.*` when asked).
@@ -99,9 +99,9 @@ struct SortKey {
 
 struct ListQuery {
   std::optional<SqlFilter> where;
-  std::vector<SortKey> sort;            // empty: by id
+  std::vector<SortKey> sort; // empty: by id
   std::optional<std::int64_t> limit;
-  bool with_attrs = false;              // fill Contact::attrs
+  bool with_attrs = false; // fill Contact::attrs
 };
 
 // Parses `--sort FIELD[,-FIELD]`; throws Error(Exit::usage) for an unknown field.
@@ -126,7 +126,7 @@ struct HistoryEntry {
   std::string at;
   std::string action;
   std::optional<std::string> source;
-  std::optional<std::string> detail;  // JSON: what changed
+  std::optional<std::string> detail; // JSON: what changed
 };
 
 // The history of a contact, oldest first.

@@ -21,12 +21,12 @@ struct SqlFilter {
 };
 
 struct FilterOptions {
-  TimePoint now{};                 // relative durations count from here
-  std::string default_country;     // region for phone literals without +
+  TimePoint now{};             // relative durations count from here
+  std::string default_country; // region for phone literals without +
   // Normalises a phone literal to E.164 for `phone = "..."`; given the
   // literal and a region; throws Error(Exit::data) if invalid.
   std::function<std::string(std::string_view, std::string_view)> normalize_phone;
-  int max_depth = 100;             // nesting limit (parentheses, not)
+  int max_depth = 100; // nesting limit (parentheses, not)
 };
 
 // The deepest nesting an expression may have.

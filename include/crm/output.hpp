@@ -39,8 +39,8 @@ public:
 };
 
 struct WriterOptions {
-  bool header = true;  // --no-header clears it (table, csv, tsv)
-  bool color = false;  // table only: bold header
+  bool header = true; // --no-header clears it (table, csv, tsv)
+  bool color = false; // table only: bold header
 };
 
 // A writer for `format` on `out`. table buffers (it measures widths); the

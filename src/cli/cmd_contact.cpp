@@ -17,7 +17,7 @@ namespace {
 // One output column of a contact row.
 struct Column {
   enum class Kind { field, tags, attr } kind;
-  std::string name;  // the column name: a field, "tags" or "attr.KEY"
+  std::string name; // the column name: a field, "tags" or "attr.KEY"
 };
 
 std::vector<Column> default_columns() {
@@ -30,7 +30,8 @@ std::vector<Column> default_columns() {
 
 // The columns of --fields (or the defaults, plus every attribute of
 // `all_attrs` when `with_attrs`); `attr.*` expands to `attr_keys()`.
-std::vector<Column> contact_columns(Context& ctx, const std::function<std::vector<std::string>()>& attr_keys,
+std::vector<Column> contact_columns(Context& ctx,
+                                    const std::function<std::vector<std::string>()>& attr_keys,
                                     bool with_attrs) {
   auto requested = ctx.fields();
   std::vector<Column> columns;
@@ -113,8 +114,9 @@ bool fields_help(Context& ctx) {
 }
 
 // Prints contacts produced by `produce` with the columns of --fields.
-void print_contacts(Context& ctx, const std::vector<Column>& columns,
-                    const std::function<void(const std::function<void(const Contact&)>&)>& produce) {
+void print_contacts(
+    Context& ctx, const std::vector<Column>& columns,
+    const std::function<void(const std::function<void(const Contact&)>&)>& produce) {
   auto writer = ctx.writer();
   auto names = column_names(columns);
   writer->header(names);
@@ -165,11 +167,20 @@ struct FieldOptions {
 
 void add_field_options(CLI::App* cmd, FieldOptions& f) {
   static const std::vector<std::pair<std::string, std::string>> k_options = {
-      {"external-id", "external_id"}, {"email", "email"},       {"phone", "phone"},
-      {"first-name", "first_name"},   {"last-name", "last_name"}, {"company", "company"},
-      {"street", "street"},           {"postcode", "postcode"}, {"city", "city"},
-      {"country", "country"},         {"birthdate", "birthdate"}, {"stage", "stage"},
-      {"owner", "owner"},             {"source", "source"}};
+      {"external-id", "external_id"},
+      {"email", "email"},
+      {"phone", "phone"},
+      {"first-name", "first_name"},
+      {"last-name", "last_name"},
+      {"company", "company"},
+      {"street", "street"},
+      {"postcode", "postcode"},
+      {"city", "city"},
+      {"country", "country"},
+      {"birthdate", "birthdate"},
+      {"stage", "stage"},
+      {"owner", "owner"},
+      {"source", "source"}};
   for (const auto& [option, field] : k_options) {
     std::string field_name = field;
     cmd->add_option_function<std::string>(
@@ -268,7 +279,9 @@ void register_contact(CLI::App& command, Context& ctx) {
     auto limit = std::make_shared<std::optional<std::int64_t>>();
     cmd->add_option("--where", *where, "Filter expression (see crm(1) FILTERS)")->type_name("EXPR");
     cmd->add_option("--sort", *sort, "Sort by FIELD[,-FIELD] (- descending)")->type_name("FIELDS");
-    cmd->add_option("--limit", *limit, "At most N rows")->type_name("N")->check(CLI::NonNegativeNumber);
+    cmd->add_option("--limit", *limit, "At most N rows")
+        ->type_name("N")
+        ->check(CLI::NonNegativeNumber);
     cmd->callback([&ctx, where, sort, limit] {
       ctx.action = [&ctx, where, sort, limit] {
         if (fields_help(ctx))
@@ -280,7 +293,8 @@ void register_contact(CLI::App& command, Context& ctx) {
           query.sort = parse_sort(*sort);
         query.limit = *limit;
         auto& db = ctx.database();
-        auto columns = contact_columns(ctx, [&] { return attribute_keys(db); }, false);
+        auto columns = contact_columns(
+            ctx, [&] { return attribute_keys(db); }, false);
         query.with_attrs = needs_attrs(columns);
         print_contacts(ctx, columns, [&](const auto& row) { list_contacts(db, query, row); });
         return 0;
@@ -288,7 +302,8 @@ void register_contact(CLI::App& command, Context& ctx) {
     });
   }
   {
-    auto* cmd = contact->add_subcommand("search", "Find contacts by name, email, company, city, notes");
+    auto* cmd =
+        contact->add_subcommand("search", "Find contacts by name, email, company, city, notes");
     auto text = std::make_shared<std::vector<std::string>>();
     auto limit = std::make_shared<std::int64_t>(20);
     cmd->add_option("text", *text, "Words to find (prefixes, any case, with or without accents)")
@@ -304,7 +319,8 @@ void register_contact(CLI::App& command, Context& ctx) {
         for (const auto& t : *text)
           joined += (joined.empty() ? "" : " ") + t;
         auto& db = ctx.database();
-        auto columns = contact_columns(ctx, [] { return std::vector<std::string>{}; }, false);
+        auto columns = contact_columns(
+            ctx, [] { return std::vector<std::string>{}; }, false);
         if (needs_attrs(columns))
           throw Error(Exit::usage, "search shows no attributes", "use 'crm contact show' for them");
         print_contacts(ctx, columns,

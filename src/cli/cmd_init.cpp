@@ -32,26 +32,26 @@ bool write_starter_config(const std::filesystem::path& path) {
 
 void register_init(CLI::App& command, Context& ctx) {
   command.callback([&ctx] {
-        ctx.action = [&ctx] {
-          auto location = find_config(ctx.options.config, env("CRM_CONFIG"),
-                                      env("XDG_CONFIG_HOME"), env("HOME"));
-          if (!location.path || !std::filesystem::exists(*location.path)) {
-            std::filesystem::path target = location.path.value_or("crm.toml");
-            if (write_starter_config(target))
-              ctx.summary(fmt::format("created config {}", target.string()));
-          }
-          auto path = ctx.database_path();
-          bool existed = std::filesystem::exists(path);
-          Database db(path, ctx.config().busy_timeout_ms(), Create::yes);
-          if (existed)
-            ctx.summary(fmt::format("database {} is ready (schema version {})", path.string(),
-                                    db.schema_version()));
-          else
-            ctx.summary(fmt::format("created database {} (schema version {})", path.string(),
-                                    db.schema_version()));
-          return 0;
-        };
-      });
+    ctx.action = [&ctx] {
+      auto location =
+          find_config(ctx.options.config, env("CRM_CONFIG"), env("XDG_CONFIG_HOME"), env("HOME"));
+      if (!location.path || !std::filesystem::exists(*location.path)) {
+        std::filesystem::path target = location.path.value_or("crm.toml");
+        if (write_starter_config(target))
+          ctx.summary(fmt::format("created config {}", target.string()));
+      }
+      auto path = ctx.database_path();
+      bool existed = std::filesystem::exists(path);
+      Database db(path, ctx.config().busy_timeout_ms(), Create::yes);
+      if (existed)
+        ctx.summary(fmt::format("database {} is ready (schema version {})", path.string(),
+                                db.schema_version()));
+      else
+        ctx.summary(fmt::format("created database {} (schema version {})", path.string(),
+                                db.schema_version()));
+      return 0;
+    };
+  });
 }
 
 } // namespace crm::cli

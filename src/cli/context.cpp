@@ -51,8 +51,8 @@ private:
         setp(m_buffer, m_buffer + sizeof m_buffer);
         if (errno == EPIPE)
           throw BrokenPipe{};
-        throw Error(Exit::io, fmt::format("cannot write to standard output: {}",
-                                          std::strerror(errno)));
+        throw Error(Exit::io,
+                    fmt::format("cannot write to standard output: {}", std::strerror(errno)));
       }
       p += n;
     }
@@ -72,8 +72,8 @@ std::optional<std::string> env(const char* name) {
 
 const Config& Context::config() {
   if (!m_config) {
-    auto location = find_config(options.config, env("CRM_CONFIG"), env("XDG_CONFIG_HOME"),
-                                env("HOME"));
+    auto location =
+        find_config(options.config, env("CRM_CONFIG"), env("XDG_CONFIG_HOME"), env("HOME"));
     m_config = Config::load(location);
   }
   return *m_config;

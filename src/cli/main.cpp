@@ -191,7 +191,8 @@ int main(int argc, char** argv) {
       std::cerr << e.hint() << '\n';
     return static_cast<int>(e.code());
   } catch (const std::exception& e) {
-    std::cerr << "crm: internal error: " << e.what() << " (this is a bug in crm; please report it)\n";
+    std::cerr << "crm: internal error: " << e.what()
+              << " (this is a bug in crm; please report it)\n";
     return static_cast<int>(crm::Exit::internal);
   }
 }

@@ -180,7 +180,7 @@ std::optional<Duration> parse_duration(std::string_view text) {
                                           {"d", Duration::Unit::days},
                                           {"w", Duration::Unit::weeks},
                                           {"y", Duration::Unit::years}};
-  for (const auto &suffix : k_suffixes) {
+  for (const auto& suffix : k_suffixes) {
     if (text.size() > suffix.text.size() && text.ends_with(suffix.text)) {
       auto count = whole_number(text.substr(0, text.size() - suffix.text.size()));
       if (!count || *count > max_count(suffix.unit)) {
@@ -192,7 +192,7 @@ std::optional<Duration> parse_duration(std::string_view text) {
   return std::nullopt;
 }
 
-std::string format_duration(const Duration &d) {
+std::string format_duration(const Duration& d) {
   switch (d.unit) {
   case Duration::Unit::hours:
     return fmt::format("{}h", d.count);
@@ -208,7 +208,7 @@ std::string format_duration(const Duration &d) {
   return {};
 }
 
-TimePoint shift(TimePoint t, const Duration &d, int sign) {
+TimePoint shift(TimePoint t, const Duration& d, int sign) {
   assert(d.count >= 0 && d.count <= max_count(d.unit));
   const std::int64_t n = sign < 0 ? -d.count : d.count;
   switch (d.unit) {

@@ -99,7 +99,7 @@ survivor = "oldest"        # the record a merge keeps: oldest, newest or most_co
 
 // Returns the reason a value is invalid, or an empty string if it is fine.
 // Runs after the type check, so it may assume the schema's type.
-using Check = std::function<std::string(const toml::node &)>;
+using Check = std::function<std::string(const toml::node&)>;
 
 enum class Type { string, integer, number, boolean, strings, table, tables, named, string_map };
 enum class Need { optional, required };
@@ -183,7 +183,7 @@ std::string float_text(double value) {
   return text;
 }
 
-std::string to_toml(const toml::node &node) {
+std::string to_toml(const toml::node& node) {
   switch (node.type()) {
   case toml::node_type::string:
     return toml_string(node.as_string()->get());
@@ -195,7 +195,7 @@ std::string to_toml(const toml::node &node) {
     return node.as_boolean()->get() ? "true" : "false";
   case toml::node_type::array: {
     std::vector<std::string> items;
-    for (const toml::node &item : *node.as_array()) {
+    for (const toml::node& item : *node.as_array()) {
       items.push_back(to_toml(item));
     }
     return fmt::format("[{}]", fmt::join(items, ", "));
@@ -229,7 +229,7 @@ std::string_view expected_name(Type type) {
   return "a table";
 }
 
-std::string_view actual_name(const toml::node &node) {
+std::string_view actual_name(const toml::node& node) {
   switch (node.type()) {
   case toml::node_type::table:
     return "a table";
@@ -255,7 +255,7 @@ std::string_view actual_name(const toml::node &node) {
   return "nothing";
 }
 
-bool has_type(const toml::node &node, Type type) {
+bool has_type(const toml::node& node, Type type) {
   switch (type) {
   case Type::string:
     return node.is_string();
@@ -306,11 +306,11 @@ bool is_country(std::string_view text) {
   return text.size() == 2 && std::all_of(text.begin(), text.end(), is_ascii_letter);
 }
 
-const std::string &string_of(const toml::node &node) { return node.as_string()->get(); }
+const std::string& string_of(const toml::node& node) { return node.as_string()->get(); }
 
 Check duration() {
-  return [](const toml::node &node) -> std::string {
-    const std::string &text = string_of(node);
+  return [](const toml::node& node) -> std::string {
+    const std::string& text = string_of(node);
     if (is_duration(text)) {
       return {};
     }
@@ -320,8 +320,8 @@ Check duration() {
 }
 
 Check rate() {
-  return [](const toml::node &node) -> std::string {
-    const std::string &text = string_of(node);
+  return [](const toml::node& node) -> std::string {
+    const std::string& text = string_of(node);
     if (is_rate(text)) {
       return {};
     }
@@ -330,8 +330,8 @@ Check rate() {
 }
 
 Check one_of(std::string_view noun, std::vector<std::string_view> names) {
-  return [noun, names = std::move(names)](const toml::node &node) -> std::string {
-    const std::string &text = string_of(node);
+  return [noun, names = std::move(names)](const toml::node& node) -> std::string {
+    const std::string& text = string_of(node);
     if (std::find(names.begin(), names.end(), text) != names.end()) {
       return {};
     }
@@ -341,7 +341,7 @@ Check one_of(std::string_view noun, std::vector<std::string_view> names) {
 
 Check integer_at_least(std::int64_t min,
                        std::int64_t max = std::numeric_limits<std::int64_t>::max()) {
-  return [min, max](const toml::node &node) -> std::string {
+  return [min, max](const toml::node& node) -> std::string {
     const std::int64_t value = node.as_integer()->get();
     if (value >= min && value <= max) {
       return {};
@@ -357,7 +357,7 @@ enum class Upper { inclusive, exclusive };
 
 // A share between 0 and 1; integers count as floats (a = 1).
 Check fraction(Upper upper) {
-  return [upper](const toml::node &node) -> std::string {
+  return [upper](const toml::node& node) -> std::string {
     const double value = *node.value<double>();
     const bool below_top = upper == Upper::inclusive ? value <= 1.0 : value < 1.0;
     if (value >= 0.0 && below_top) {
@@ -369,14 +369,14 @@ Check fraction(Upper upper) {
 }
 
 Check non_empty() {
-  return [](const toml::node &node) -> std::string {
+  return [](const toml::node& node) -> std::string {
     return string_of(node).empty() ? "must not be empty" : "";
   };
 }
 
 Check country() {
-  return [](const toml::node &node) -> std::string {
-    const std::string &text = string_of(node);
+  return [](const toml::node& node) -> std::string {
+    const std::string& text = string_of(node);
     if (is_country(text)) {
       return {};
     }
@@ -385,8 +385,8 @@ Check country() {
 }
 
 Check currency() {
-  return [](const toml::node &node) -> std::string {
-    const std::string &text = string_of(node);
+  return [](const toml::node& node) -> std::string {
+    const std::string& text = string_of(node);
     if (text.size() == 3 && std::all_of(text.begin(), text.end(), is_ascii_upper)) {
       return {};
     }
@@ -398,8 +398,8 @@ Check currency() {
 
 // One cell of the RFM grid: recency and frequency quintiles, "5 4".
 Check rfm_cell() {
-  return [](const toml::node &node) -> std::string {
-    const std::string &text = string_of(node);
+  return [](const toml::node& node) -> std::string {
+    const std::string& text = string_of(node);
     const auto quintile = [](char c) { return c >= '1' && c <= '5'; };
     if (text.size() == 3 && quintile(text[0]) && text[1] == ' ' && quintile(text[2])) {
       return {};
@@ -410,8 +410,8 @@ Check rfm_cell() {
 
 // The CSV reader takes one byte as its delimiter.
 Check single_byte() {
-  return [](const toml::node &node) -> std::string {
-    const std::string &text = string_of(node);
+  return [](const toml::node& node) -> std::string {
+    const std::string& text = string_of(node);
     if (text.size() == 1) {
       return {};
     }
@@ -463,14 +463,14 @@ std::string phases_text(std::span<const std::string_view> phases) {
 
 std::vector<std::string_view> format_names() {
   std::vector<std::string_view> names;
-  for (const auto &[name, format] : k_formats) {
+  for (const auto& [name, format] : k_formats) {
     names.push_back(name);
   }
   return names;
 }
 
 // Every key of SPEC.md section 8, in the order settings() lists them.
-const Field &schema() {
+const Field& schema() {
   static const Field root = table(
       "",
       {
@@ -602,10 +602,10 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-std::vector<std::string> table_keys(const toml::node_view<const toml::node> &view) {
+std::vector<std::string> table_keys(const toml::node_view<const toml::node>& view) {
   std::vector<std::string> keys;
-  if (const toml::table *entries = view.as_table()) {
-    for (const auto &[name, node] : *entries) {
+  if (const toml::table* entries = view.as_table()) {
+    for (const auto& [name, node] : *entries) {
       keys.emplace_back(name.str());
     }
   }
@@ -618,7 +618,7 @@ class Validator {
 public:
   explicit Validator(std::string file) : m_file(std::move(file)) {}
 
-  std::vector<Setting> run(const toml::table &doc) {
+  std::vector<Setting> run(const toml::table& doc) {
     visit_table(doc, schema(), "");
     check_journey(doc);
     check_score(doc);
@@ -627,22 +627,22 @@ public:
   }
 
 private:
-  [[noreturn]] void fail(const toml::source_region &where, std::string_view message,
+  [[noreturn]] void fail(const toml::source_region& where, std::string_view message,
                          std::string hint = {}) const {
     throw Error(Exit::config,
                 fmt::format("{}:{}:{}: {}", m_file, where.begin.line, where.begin.column, message),
                 std::move(hint));
   }
 
-  [[noreturn]] void fail_key(const toml::node &node, std::string_view key,
+  [[noreturn]] void fail_key(const toml::node& node, std::string_view key,
                              std::string_view why) const {
     fail(node.source(), fmt::format("key '{}': {}", key, why));
   }
 
-  [[noreturn]] void unknown_key(const toml::key &name, const Field &field,
+  [[noreturn]] void unknown_key(const toml::key& name, const Field& field,
                                 std::string_view key) const {
     std::vector<std::string_view> names;
-    for (const Field &known : field.fields) {
+    for (const Field& known : field.fields) {
       names.push_back(known.name);
     }
     std::vector<std::string> parts;
@@ -662,12 +662,12 @@ private:
          fmt::format("{}", fmt::join(parts, " ")));
   }
 
-  void emit(std::string key, const toml::node &node) {
+  void emit(std::string key, const toml::node& node) {
     m_settings.push_back(
         {std::move(key), to_toml(node), fmt::format("{}:{}", m_file, node.source().begin.line)});
   }
 
-  void check_value(const toml::node &node, const Field &field, std::string_view key) const {
+  void check_value(const toml::node& node, const Field& field, std::string_view key) const {
     if (!field.check) {
       return;
     }
@@ -676,18 +676,18 @@ private:
     }
   }
 
-  void visit_table(const toml::table &table, const Field &field, const std::string &key) {
-    for (const auto &[name, node] : table) {
+  void visit_table(const toml::table& table, const Field& field, const std::string& key) {
+    for (const auto& [name, node] : table) {
       const std::string_view name_text = name.str();
       const bool known = std::any_of(field.fields.begin(), field.fields.end(),
-                                     [&](const Field &f) { return f.name == name_text; });
+                                     [&](const Field& f) { return f.name == name_text; });
       if (!known) {
         unknown_key(name, field, key);
       }
     }
-    for (const Field &child : field.fields) {
+    for (const Field& child : field.fields) {
       const std::string child_key = join_key(key, child.name);
-      if (const toml::node *node = table.get(child.name)) {
+      if (const toml::node* node = table.get(child.name)) {
         visit(*node, child, child_key);
       } else if (child.need == Need::required) {
         fail(table.source(), fmt::format("key '{}': missing required key '{}'", key, child.name));
@@ -699,7 +699,7 @@ private:
     }
   }
 
-  void visit(const toml::node &node, const Field &field, const std::string &key) {
+  void visit(const toml::node& node, const Field& field, const std::string& key) {
     if (!has_type(node, field.type)) {
       fail_key(node, key,
                fmt::format("expected {}, got {}", expected_name(field.type), actual_name(node)));
@@ -731,9 +731,9 @@ private:
     }
   }
 
-  void visit_strings(const toml::array &array, const Field &field, std::string_view key) const {
+  void visit_strings(const toml::array& array, const Field& field, std::string_view key) const {
     for (std::size_t i = 0; i < array.size(); ++i) {
-      const toml::node &item = array[i];
+      const toml::node& item = array[i];
       if (!item.is_string()) {
         fail_key(item, index_key(key, i),
                  fmt::format("expected a string, got {}", actual_name(item)));
@@ -742,9 +742,9 @@ private:
     }
   }
 
-  void visit_tables(const toml::array &array, const Field &field, std::string_view key) {
+  void visit_tables(const toml::array& array, const Field& field, std::string_view key) {
     for (std::size_t i = 0; i < array.size(); ++i) {
-      const toml::node &item = array[i];
+      const toml::node& item = array[i];
       if (!item.is_table()) {
         fail_key(item, index_key(key, i),
                  fmt::format("expected a table, got {}", actual_name(item)));
@@ -753,8 +753,8 @@ private:
     }
   }
 
-  void visit_named(const toml::table &table, const Field &field, std::string_view key) {
-    for (const auto &[name, node] : table) {
+  void visit_named(const toml::table& table, const Field& field, std::string_view key) {
+    for (const auto& [name, node] : table) {
       const std::string entry_key = join_key(key, name.str());
       if (!is_bare_key(name.str())) {
         fail(name.source(), fmt::format("key '{}': invalid name: use only letters, digits, '_' "
@@ -765,8 +765,8 @@ private:
     }
   }
 
-  void visit_string_map(const toml::table &table, std::string_view key) {
-    for (const auto &[name, node] : table) {
+  void visit_string_map(const toml::table& table, std::string_view key) {
+    for (const auto& [name, node] : table) {
       const std::string entry_key = join_key(key, name.str());
       if (!node.is_string()) {
         fail_key(node, entry_key, fmt::format("expected a string, got {}", actual_name(node)));
@@ -775,12 +775,12 @@ private:
     }
   }
 
-  void check_journey(const toml::table &doc) const {
+  void check_journey(const toml::table& doc) const {
     std::vector<std::string> phases(k_default_phases.begin(), k_default_phases.end());
-    if (const toml::array *list = doc["journey"]["phases"].as_array()) {
+    if (const toml::array* list = doc["journey"]["phases"].as_array()) {
       phases.clear();
       for (std::size_t i = 0; i < list->size(); ++i) {
-        const std::string &phase = string_of((*list)[i]);
+        const std::string& phase = string_of((*list)[i]);
         if (phase.empty() || std::find(phases.begin(), phases.end(), phase) != phases.end()) {
           fail_key((*list)[i], index_key("journey.phases", i),
                    phase.empty() ? "a phase needs a name"
@@ -789,9 +789,9 @@ private:
         phases.push_back(phase);
       }
     }
-    if (const toml::table *touchpoints = doc["journey"]["touchpoints"].as_table()) {
-      for (const auto &[name, touchpoint] : *touchpoints) {
-        const toml::node *phase = touchpoint.as_table()->get("phase");
+    if (const toml::table* touchpoints = doc["journey"]["touchpoints"].as_table()) {
+      for (const auto& [name, touchpoint] : *touchpoints) {
+        const toml::node* phase = touchpoint.as_table()->get("phase");
         if (phase && std::find(phases.begin(), phases.end(), string_of(*phase)) == phases.end()) {
           fail_key(*phase, join_key(join_key("journey.touchpoints", name.str()), "phase"),
                    fmt::format("unknown phase '{}': expected one of {}", string_of(*phase),
@@ -800,9 +800,9 @@ private:
       }
     }
     std::vector<std::string> stages;
-    if (const toml::array *list = doc["journey"]["stages"].as_array()) {
+    if (const toml::array* list = doc["journey"]["stages"].as_array()) {
       for (std::size_t i = 0; i < list->size(); ++i) {
-        const toml::node &name = *(*list)[i].as_table()->get("name");
+        const toml::node& name = *(*list)[i].as_table()->get("name");
         if (std::find(stages.begin(), stages.end(), string_of(name)) != stages.end()) {
           fail_key(name, index_key("journey.stages", i) + ".name",
                    fmt::format("duplicate stage '{}'", string_of(name)));
@@ -812,7 +812,7 @@ private:
     }
   }
 
-  void check_purpose(const toml::table &doc, const toml::node &purpose,
+  void check_purpose(const toml::table& doc, const toml::node& purpose,
                      std::string_view key) const {
     const std::vector<std::string> purposes = table_keys(doc["consent"]["purposes"]);
     if (std::find(purposes.begin(), purposes.end(), string_of(purpose)) != purposes.end()) {
@@ -826,13 +826,13 @@ private:
                                             string_of(purpose), fmt::join(purposes, ", ")));
   }
 
-  void check_score(const toml::table &doc) const {
-    const toml::node *requires_consent = doc["score"]["requires_consent"].node();
+  void check_score(const toml::table& doc) const {
+    const toml::node* requires_consent = doc["score"]["requires_consent"].node();
     if (requires_consent && !string_of(*requires_consent).empty()) {
       check_purpose(doc, *requires_consent, "score.requires_consent");
     }
-    const toml::node *a = doc["score"]["abc"]["a"].node();
-    const toml::node *b = doc["score"]["abc"]["b"].node();
+    const toml::node* a = doc["score"]["abc"]["a"].node();
+    const toml::node* b = doc["score"]["abc"]["b"].node();
     const double a_value = a ? *a->value<double>() : k_default_abc_a;
     const double b_value = b ? *b->value<double>() : k_default_abc_b;
     if (b_value < a_value) {
@@ -845,9 +845,9 @@ private:
                fmt::format("invalid value {}: must be at most score.abc.b ({})", to_toml(*a),
                            float_text(b_value)));
     }
-    if (const toml::array *rules = doc["score"]["lead"]["rules"].as_array()) {
+    if (const toml::array* rules = doc["score"]["lead"]["rules"].as_array()) {
       for (std::size_t i = 0; i < rules->size(); ++i) {
-        const toml::table &rule = *(*rules)[i].as_table();
+        const toml::table& rule = *(*rules)[i].as_table();
         if (rule.contains("when") == rule.contains("event")) {
           fail_key(rule, index_key("score.lead.rules", i),
                    "expected exactly one of 'when' and 'event'");
@@ -856,9 +856,9 @@ private:
     }
   }
 
-  void check_campaigns(const toml::table &doc) const {
-    if (const toml::table *campaigns = doc["campaigns"].as_table()) {
-      for (const auto &[name, campaign] : *campaigns) {
+  void check_campaigns(const toml::table& doc) const {
+    if (const toml::table* campaigns = doc["campaigns"].as_table()) {
+      for (const auto& [name, campaign] : *campaigns) {
         check_purpose(doc, *campaign.as_table()->get("purpose"),
                       join_key(join_key("campaigns", name.str()), "purpose"));
       }
@@ -870,8 +870,8 @@ private:
 };
 
 // The country is stored upper-case, so "de" and "DE" mean the same region.
-void normalise_country(toml::table &doc) {
-  if (auto *country = doc["defaults"]["country"].as_string();
+void normalise_country(toml::table& doc) {
+  if (auto* country = doc["defaults"]["country"].as_string();
       country && is_country(country->get())) {
     std::string upper = country->get();
     std::transform(upper.begin(), upper.end(), upper.begin(), to_ascii_upper);
@@ -880,10 +880,10 @@ void normalise_country(toml::table &doc) {
 }
 
 struct FileCloser {
-  void operator()(std::FILE *file) const { std::fclose(file); }
+  void operator()(std::FILE* file) const { std::fclose(file); }
 };
 
-std::string read_config(const fs::path &path, bool named) {
+std::string read_config(const fs::path& path, bool named) {
   const auto cannot_read = [&](int error) {
     return Error(named ? Exit::no_input : Exit::config,
                  fmt::format("cannot read config '{}': {}", path.string(), std::strerror(error)));
@@ -905,7 +905,7 @@ std::string read_config(const fs::path &path, bool named) {
   return text;
 }
 
-bool file_exists(const fs::path &path) {
+bool file_exists(const fs::path& path) {
   std::error_code error;
   return fs::exists(path, error);
 }
@@ -915,7 +915,7 @@ bool file_exists(const fs::path &path) {
 struct Config::Data {
   // Validates `document`, read from `file` (none: the built-in defaults).
   // Throws Error(Exit::config) naming file, line, column and key.
-  Data(toml::table document, const std::optional<fs::path> &file);
+  Data(toml::table document, const std::optional<fs::path>& file);
 
   toml::table doc;
   std::vector<Setting> settings;
@@ -926,7 +926,7 @@ struct Config::Data {
   std::optional<Format> format;
 };
 
-Config::Data::Data(toml::table document, const std::optional<fs::path> &file)
+Config::Data::Data(toml::table document, const std::optional<fs::path>& file)
     : doc(std::move(document)) {
   normalise_country(doc);
   settings = Validator(file ? file->string() : std::string()).run(doc);
@@ -941,15 +941,15 @@ Config::Data::Data(toml::table document, const std::optional<fs::path> &file)
   currency = doc["defaults"]["currency"].value_or(std::string(k_default_currency));
   if (const auto name = doc["defaults"]["format"].value<std::string>()) {
     const auto found = std::find_if(k_formats.begin(), k_formats.end(),
-                                    [&](const auto &entry) { return entry.first == *name; });
+                                    [&](const auto& entry) { return entry.first == *name; });
     format = found->second;
   }
 }
 
-ConfigLocation find_config(const std::optional<std::string> &option,
-                           const std::optional<std::string> &env_config,
-                           const std::optional<std::string> &xdg_config_home,
-                           const std::optional<std::string> &home) {
+ConfigLocation find_config(const std::optional<std::string>& option,
+                           const std::optional<std::string>& env_config,
+                           const std::optional<std::string>& xdg_config_home,
+                           const std::optional<std::string>& home) {
   if (option) {
     return {fs::path(*option), true};
   }
@@ -976,20 +976,20 @@ ConfigLocation find_config(const std::optional<std::string> &option,
 
 Config::Config() : m_data(std::make_unique<Data>(toml::table{}, std::nullopt)) {}
 Config::~Config() = default;
-Config::Config(Config &&) noexcept = default;
-Config &Config::operator=(Config &&) noexcept = default;
+Config::Config(Config&&) noexcept = default;
+Config& Config::operator=(Config&&) noexcept = default;
 
-Config Config::load(const ConfigLocation &location) {
+Config Config::load(const ConfigLocation& location) {
   if (!location.path) {
     return Config{};
   }
-  const fs::path &path = *location.path;
+  const fs::path& path = *location.path;
   const std::string name = path.string();
   const std::string text = read_config(path, location.named);
   toml::table doc;
   try {
     doc = toml::parse(text, std::string_view(name));
-  } catch (const toml::parse_error &error) {
+  } catch (const toml::parse_error& error) {
     throw Error(Exit::config,
                 fmt::format("{}:{}:{}: invalid TOML: {}", name, error.source().begin.line,
                             error.source().begin.column, error.description()));
@@ -1004,15 +1004,15 @@ std::optional<fs::path> Config::database_path() const { return m_data->database_
 
 int Config::busy_timeout_ms() const { return m_data->busy_timeout_ms; }
 
-const std::string &Config::default_country() const { return m_data->country; }
+const std::string& Config::default_country() const { return m_data->country; }
 
-const std::string &Config::currency() const { return m_data->currency; }
+const std::string& Config::currency() const { return m_data->currency; }
 
 std::optional<Format> Config::default_format() const { return m_data->format; }
 
 std::vector<Setting> Config::settings() const { return m_data->settings; }
 
-const toml::table &Config::table() const { return m_data->doc; }
+const toml::table& Config::table() const { return m_data->doc; }
 
 std::string_view starter_config() { return k_starter_config; }
 

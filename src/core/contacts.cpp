@@ -11,8 +11,8 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <cassert>
 #include <array>
+#include <cassert>
 #include <istream>
 #include <map>
 
@@ -185,8 +185,9 @@ void apply_changes(Contact& c, const ContactChanges& changes, std::string_view d
     if (!valid_attr_key(key))
       throw Error(Exit::data, fmt::format("invalid attribute name '{}'", key),
                   "use letters, digits, '_', '-' and '.'");
-    auto it = std::lower_bound(c.attrs.begin(), c.attrs.end(), key,
-                               [](const auto& pair, const std::string& k) { return pair.first < k; });
+    auto it =
+        std::lower_bound(c.attrs.begin(), c.attrs.end(), key,
+                         [](const auto& pair, const std::string& k) { return pair.first < k; });
     bool present = it != c.attrs.end() && it->first == key;
     std::string text = value ? normalize_text(*value, fmt::format("attribute '{}'", key)) : "";
     if (text.empty()) {
@@ -288,8 +289,8 @@ std::string change_detail(const Contact& before, const Contact& after) {
   return out;
 }
 
-void record_history(Database& db, std::int64_t id, const WriteContext& ctx,
-                    std::string_view action, const std::string& detail) {
+void record_history(Database& db, std::int64_t id, const WriteContext& ctx, std::string_view action,
+                    const std::string& detail) {
   SQLite::Statement insert(db.sql(), "INSERT INTO history (contact_id, at, action, source, detail) "
                                      "VALUES (?, ?, ?, ?, ?)");
   insert.bind(1, static_cast<std::int64_t>(id));
@@ -313,7 +314,8 @@ void bind_optional(SQLite::Statement& s, int index, const std::optional<std::str
 // Refuses an email or external id that belongs to another contact.
 void check_unique(Database& db, const Contact& c) {
   if (c.email) {
-    SQLite::Statement q(db.sql(), "SELECT id FROM contact WHERE email_norm = ? AND id != ? LIMIT 1");
+    SQLite::Statement q(db.sql(),
+                        "SELECT id FROM contact WHERE email_norm = ? AND id != ? LIMIT 1");
     q.bind(1, email_match_key(*c.email));
     q.bind(2, static_cast<std::int64_t>(c.id));
     if (q.executeStep())
@@ -506,8 +508,8 @@ void add_note(Database& db, std::span<const std::int64_t> ids, std::string_view 
   try {
     db.write([&] {
       for (auto id : ids) {
-        SQLite::Statement insert(db.sql(),
-                                 "INSERT INTO note (contact_id, body, created_at) VALUES (?, ?, ?)");
+        SQLite::Statement insert(
+            db.sql(), "INSERT INTO note (contact_id, body, created_at) VALUES (?, ?, ?)");
         insert.bind(1, static_cast<std::int64_t>(id));
         insert.bind(2, body);
         insert.bind(3, format_time(ctx.now));
@@ -591,14 +593,16 @@ std::optional<std::int64_t> resolve_ref(Database& db, std::string_view ref,
       std::string list;
       for (auto id : ids)
         list += fmt::format("{}{}", list.empty() ? "" : ", ", id);
-      throw Error(Exit::data, fmt::format("{} '{}' matches several contacts ({})", what,
-                                          std::string(ref), list),
-                  "name the contact by its id");
+      throw Error(
+          Exit::data,
+          fmt::format("{} '{}' matches several contacts ({})", what, std::string(ref), list),
+          "name the contact by its id");
     }
     return ids.front();
   };
   try {
-    if (!ref.empty() && std::all_of(ref.begin(), ref.end(), [](char c) { return c >= '0' && c <= '9'; })) {
+    if (!ref.empty() &&
+        std::all_of(ref.begin(), ref.end(), [](char c) { return c >= '0' && c <= '9'; })) {
       if (ref.size() > 18)
         return std::nullopt;
       SQLite::Statement q(db.sql(), "SELECT id FROM contact WHERE id = ?");
@@ -626,7 +630,7 @@ std::optional<std::int64_t> resolve_ref(Database& db, std::string_view ref,
 std::vector<std::string> read_refs(std::istream& in) {
   std::vector<std::string> refs;
   std::string line;
-  std::string kind;  // from the header: id, email or external_id
+  std::string kind; // from the header: id, email or external_id
   bool first = true;
   std::size_t number = 0;
   simdjson::dom::parser parser;
@@ -664,8 +668,8 @@ std::vector<std::string> read_refs(std::istream& in) {
         else if (value.is_string())
           text_value = std::string(value.get_string().value());
         else
-          throw Error(Exit::data, fmt::format("stdin:{}: '{}' is neither a number nor a string",
-                                              number, key));
+          throw Error(Exit::data,
+                      fmt::format("stdin:{}: '{}' is neither a number nor a string", number, key));
         refs.push_back(as_ref(key, std::move(text_value)));
         found = true;
         break;
@@ -753,8 +757,8 @@ void list_contacts(Database& db, const ListQuery& query,
       // Only names from the fixed field table reach here (parse_sort).
       const FieldInfo* info = field_info(key.field);
       assert(info != nullptr);
-      sql += info->kind == Kind::email ? std::string("c.email_norm")
-                                       : fmt::format("c.{}", info->name);
+      sql +=
+          info->kind == Kind::email ? std::string("c.email_norm") : fmt::format("c.{}", info->name);
     }
     sql += key.descending ? " DESC, " : ", ";
   }

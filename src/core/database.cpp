@@ -28,8 +28,8 @@ void create_private_file(const fs::path& path) {
   if (fd < 0) {
     if (errno == EEXIST)
       return;
-    throw Error(Exit::cant_create,
-                fmt::format("cannot create database '{}': {}", path.string(), std::strerror(errno)));
+    throw Error(Exit::cant_create, fmt::format("cannot create database '{}': {}", path.string(),
+                                               std::strerror(errno)));
   }
   ::fchmod(fd, 0600);
   ::close(fd);
@@ -51,8 +51,8 @@ SQLite::Database open_connection(const fs::path& path, int busy_timeout_ms, Crea
   try {
     return SQLite::Database(path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX, busy_timeout_ms);
   } catch (const std::exception& e) {
-    throw Error(Exit::no_input, fmt::format("cannot open database '{}': {}", path.string(),
-                                            e.what()));
+    throw Error(Exit::no_input,
+                fmt::format("cannot open database '{}': {}", path.string(), e.what()));
   }
 }
 
@@ -77,8 +77,8 @@ SQLite::Database open_connection(const fs::path& path, int busy_timeout_ms, Crea
                 "check the permissions of the database file and its folder");
   case SQLITE_CORRUPT:
   case SQLITE_NOTADB:
-    throw Error(Exit::io, fmt::format("{}: the database file is corrupt or not a crm database",
-                                      context),
+    throw Error(Exit::io,
+                fmt::format("{}: the database file is corrupt or not a crm database", context),
                 "'crm db check' tells more; restore from a backup ('crm db backup')");
   case SQLITE_IOERR:
   case SQLITE_CANTOPEN:
@@ -202,8 +202,8 @@ std::vector<std::string> check_database(Database& db) {
                                      foreign.getColumn(0).getString(), row,
                                      foreign.getColumn(2).getString()));
     }
-    SQLite::Statement fts(db.sql(),
-                          "INSERT INTO contact_fts(contact_fts, rank) VALUES ('integrity-check', 1)");
+    SQLite::Statement fts(
+        db.sql(), "INSERT INTO contact_fts(contact_fts, rank) VALUES ('integrity-check', 1)");
     try {
       fts.exec();
     } catch (const SQLite::Exception& e) {
@@ -226,8 +226,8 @@ void backup_database(Database& db, const fs::path& target) {
   fs::remove(temporary, ec);
   int fd = ::open(temporary.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
   if (fd < 0)
-    throw Error(Exit::cant_create,
-                fmt::format("cannot create backup '{}': {}", target.string(), std::strerror(errno)));
+    throw Error(Exit::cant_create, fmt::format("cannot create backup '{}': {}", target.string(),
+                                               std::strerror(errno)));
   ::close(fd);
   try {
     {

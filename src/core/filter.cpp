@@ -119,7 +119,7 @@ bool is_continuation(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 
 
 std::string ascii_lower(std::string_view s) {
   std::string out(s);
-  for (char &c : out) {
+  for (char& c : out) {
     if (c >= 'A' && c <= 'Z') {
       c = static_cast<char>(c - 'A' + 'a');
     }
@@ -129,7 +129,7 @@ std::string ascii_lower(std::string_view s) {
 
 std::string ascii_upper(std::string_view s) {
   std::string out(s);
-  for (char &c : out) {
+  for (char& c : out) {
     if (c >= 'a' && c <= 'z') {
       c = static_cast<char>(c - 'a' + 'A');
     }
@@ -147,11 +147,11 @@ std::string_view trim(std::string_view s) {
   return s;
 }
 
-bool is_keyword(const Token &t, std::string_view keyword) {
+bool is_keyword(const Token& t, std::string_view keyword) {
   return t.kind == Tok::identifier && ascii_lower(t.raw) == keyword;
 }
 
-bool is_any_keyword(const Token &t) {
+bool is_any_keyword(const Token& t) {
   return is_keyword(t, "and") || is_keyword(t, "or") || is_keyword(t, "not") ||
          is_keyword(t, "in") || is_keyword(t, "is") || is_keyword(t, "null");
 }
@@ -226,7 +226,7 @@ std::size_t edit_distance(std::string_view a, std::string_view b) {
 std::string unknown_field_reason(std::string_view name) {
   std::string_view best;
   std::size_t best_distance = 3;
-  for (const auto &field : k_fields) {
+  for (const auto& field : k_fields) {
     const std::size_t d = edit_distance(ascii_lower(name), field.name);
     if (d < best_distance) {
       best = field.name;
@@ -237,27 +237,27 @@ std::string unknown_field_reason(std::string_view name) {
     return fmt::format("did you mean '{}'?", best);
   }
   std::string known;
-  for (const auto &field : k_fields) {
+  for (const auto& field : k_fields) {
     known += fmt::format("{}, ", field.name);
   }
   return fmt::format("fields are {}attr.NAME", known);
 }
 
-const Field *find_field(std::string_view name) {
+const Field* find_field(std::string_view name) {
   auto it = std::find_if(k_fields.begin(), k_fields.end(),
-                         [&](const Field &f) { return f.name == name; });
+                         [&](const Field& f) { return f.name == name; });
   return it == k_fields.end() ? nullptr : &*it;
 }
 
-const Unavailable *find_unavailable_function(std::string_view name) {
+const Unavailable* find_unavailable_function(std::string_view name) {
   auto it = std::find_if(k_unavailable_functions.begin(), k_unavailable_functions.end(),
-                         [&](const Unavailable &u) { return u.name == name; });
+                         [&](const Unavailable& u) { return u.name == name; });
   return it == k_unavailable_functions.end() ? nullptr : &*it;
 }
 
 // What a comparison's left side is: a contact column or a custom attribute.
 struct Operand {
-  const Field *field = nullptr;
+  const Field* field = nullptr;
   std::string attr_key;
   std::string name;
 };
@@ -277,13 +277,13 @@ struct Node {
   std::vector<Node> children;
 };
 
-void negate(Node &node) {
+void negate(Node& node) {
   if (node.kind == Node::Kind::comparison) {
     node.negated = !node.negated;
     return;
   }
   node.kind = node.kind == Node::Kind::all ? Node::Kind::any : Node::Kind::all;
-  for (auto &child : node.children) {
+  for (auto& child : node.children) {
     negate(child);
   }
 }
@@ -295,7 +295,7 @@ Node combine(Node::Kind kind, std::vector<Node> parts) {
   Node group;
   group.kind = kind;
   group.offset = parts.front().offset;
-  for (auto &part : parts) {
+  for (auto& part : parts) {
     if (part.kind == kind) {
       std::move(part.children.begin(), part.children.end(), std::back_inserter(group.children));
     } else {
@@ -307,7 +307,7 @@ Node combine(Node::Kind kind, std::vector<Node> parts) {
 
 class Parser {
 public:
-  Parser(std::string_view expression, const FilterOptions &options)
+  Parser(std::string_view expression, const FilterOptions& options)
       : m_text(expression), m_options(options) {}
 
   SqlFilter compile() {
@@ -342,11 +342,11 @@ private:
     throw Error(Exit::data, std::move(message), caret_hint(m_text, offset));
   }
 
-  [[noreturn]] void fail(const Token &t, std::string_view what, std::string_view why = {}) const {
+  [[noreturn]] void fail(const Token& t, std::string_view what, std::string_view why = {}) const {
     fail_at(t.offset, what, why);
   }
 
-  [[noreturn]] void not_available(const Token &name, std::string_view what,
+  [[noreturn]] void not_available(const Token& name, std::string_view what,
                                   std::string_view capability) const {
     throw Error(Exit::data,
                 fmt::format("filter: {} is not available yet: it comes with the {} capability",
@@ -354,7 +354,7 @@ private:
                 caret_hint(m_text, name.offset));
   }
 
-  static std::string describe(const Token &t) {
+  static std::string describe(const Token& t) {
     if (t.kind == Tok::end) {
       return "end of expression";
     }
@@ -364,7 +364,7 @@ private:
     return fmt::format("'{}'", shorten(t.raw, k_token_display));
   }
 
-  void emit(const Node &node, int depth, SqlFilter &out) const {
+  void emit(const Node& node, int depth, SqlFilter& out) const {
     if (node.kind == Node::Kind::comparison) {
       out.sql += node.negated ? "NOT " : "";
       out.sql += node.sql;
@@ -379,7 +379,7 @@ private:
   // `and` binds tighter than `or`, so only an `or` below an `and` (and the
   // chunks of a long chain) need parentheses.
   void emit_parenthesised(Node::Kind kind, std::span<const Node> children, std::size_t offset,
-                          int depth, SqlFilter &out) const {
+                          int depth, SqlFilter& out) const {
     if (depth > k_max_sql_nesting) {
       fail_at(offset,
               fmt::format("'and' and 'or' nested more than {} levels deep", k_max_sql_nesting));
@@ -392,7 +392,7 @@ private:
   // Long chains are cut into parenthesised chunks: SQLite limits the depth
   // of an expression tree, and `a OR b OR ...` is as deep as it is long.
   void emit_chain(Node::Kind kind, std::span<const Node> children, int depth,
-                  SqlFilter &out) const {
+                  SqlFilter& out) const {
     const std::string_view separator = kind == Node::Kind::all ? " AND " : " OR ";
     if (children.size() <= k_max_chain) {
       for (std::size_t i = 0; i < children.size(); ++i) {
@@ -465,7 +465,7 @@ private:
   }
 
   // Reads a quoted string starting at `pos`; returns the offset after it.
-  std::size_t lex_string(Token &t, std::size_t pos) const {
+  std::size_t lex_string(Token& t, std::size_t pos) const {
     const char quote = m_text[pos];
     t.kind = Tok::string;
     for (std::size_t i = pos + 1; i < m_text.size(); ++i) {
@@ -502,7 +502,7 @@ private:
   }
 
   // Decides what a token made of digits, letters, signs, ':' and '.' is.
-  void classify_value(Token &t) const {
+  void classify_value(Token& t) const {
     const std::string_view s = t.raw;
     const bool has_sign = s[0] == '-' || s[0] == '+';
     const std::string_view unsigned_part = has_sign ? s.substr(1) : s;
@@ -514,8 +514,8 @@ private:
                             dot != std::string_view::npos && dot > 0 &&
                             dot + 1 < unsigned_part.size();
     if (is_integer || is_decimal) {
-      const char *first = s.data() + (s[0] == '+' ? 1 : 0);
-      const char *last = s.data() + s.size();
+      const char* first = s.data() + (s[0] == '+' ? 1 : 0);
+      const char* last = s.data() + s.size();
       const auto [ptr, ec] = is_integer ? std::from_chars(first, last, t.integer)
                                         : std::from_chars(first, last, t.decimal);
       if (ec != std::errc{} || ptr != last) {
@@ -541,7 +541,7 @@ private:
          "expected a number, a date (YYYY-MM-DD), a timestamp (RFC 3339) or a duration like -30d");
   }
 
-  static bool is_value(const Token &t) {
+  static bool is_value(const Token& t) {
     return t.kind == Tok::string || t.kind == Tok::integer || t.kind == Tok::decimal ||
            t.kind == Tok::date || t.kind == Tok::timestamp || t.kind == Tok::duration;
   }
@@ -568,7 +568,7 @@ private:
   }
 
   // Checked before each recursion, so no input can exhaust the stack.
-  void enter(const Token &t) {
+  void enter(const Token& t) {
     if (m_depth >= m_options.max_depth) {
       fail(t, fmt::format("expression nested deeper than {} levels", m_options.max_depth));
     }
@@ -627,7 +627,7 @@ private:
     return parse_comparison(resolve_operand(name), name);
   }
 
-  Node parse_function(const Token &name) {
+  Node parse_function(const Token& name) {
     if (auto unavailable = find_unavailable_function(name.raw)) {
       not_available(name, fmt::format("{}()", name.raw), unavailable->capability);
     }
@@ -650,7 +650,7 @@ private:
     return node;
   }
 
-  Operand resolve_operand(const Token &name) const {
+  Operand resolve_operand(const Token& name) const {
     const std::string_view n = name.raw;
     if (n == "score" || n.starts_with("score.")) {
       not_available(name, n, "scoring");
@@ -670,7 +670,7 @@ private:
     fail(name, fmt::format("unknown field '{}'", n), unknown_field_reason(n));
   }
 
-  Node parse_comparison(const Operand &operand, const Token &name) {
+  Node parse_comparison(const Operand& operand, const Token& name) {
     if (is_keyword(m_token, "is")) {
       advance();
       bool negated = false;
@@ -716,7 +716,7 @@ private:
     return node;
   }
 
-  Node parse_in(const Operand &operand, const Token &name, bool negated) {
+  Node parse_in(const Operand& operand, const Token& name, bool negated) {
     advance();
     expect(Tok::lparen, "'(' and a list of values");
     std::vector<Token> values;
@@ -741,7 +741,7 @@ private:
     return node;
   }
 
-  Node glob(const Operand &operand, const Token &name, const Token &value) {
+  Node glob(const Operand& operand, const Token& name, const Token& value) {
     reject_unsigned_duration(value);
     if (operand.field && operand.field->kind == FieldKind::integer) {
       fail(value, describe(value), fmt::format("~ matches text and {} is a number", operand.name));
@@ -756,16 +756,16 @@ private:
     return node;
   }
 
-  static bool is_number(const Token &t) { return t.kind == Tok::integer || t.kind == Tok::decimal; }
+  static bool is_number(const Token& t) { return t.kind == Tok::integer || t.kind == Tok::decimal; }
 
-  static Node comparison(const Token &start, std::string sql) {
+  static Node comparison(const Token& start, std::string sql) {
     Node node;
     node.offset = start.offset;
     node.sql = std::move(sql);
     return node;
   }
 
-  void add_param(Node &node, SqlValue value, const Token &token) {
+  void add_param(Node& node, SqlValue value, const Token& token) {
     if (++m_param_count > k_max_params) {
       fail(token, fmt::format("more than {} values", k_max_params));
     }
@@ -773,7 +773,7 @@ private:
   }
 
   // The comparison's left side; binds the key of an attribute.
-  Node left_side(const Operand &operand, const Token &name, bool numeric) {
+  Node left_side(const Operand& operand, const Token& name, bool numeric) {
     if (operand.field) {
       return comparison(name, std::string(operand.field->column));
     }
@@ -782,7 +782,7 @@ private:
     return node;
   }
 
-  void reject_unsigned_duration(const Token &value) const {
+  void reject_unsigned_duration(const Token& value) const {
     if (value.kind == Tok::duration && value.sign == 0) {
       fail(value, describe(value), k_unsigned_duration);
     }
@@ -790,7 +790,7 @@ private:
 
   // A time value: a date, a timestamp, a signed duration from now, or a
   // string holding one of the first two.
-  std::optional<TimePoint> time_of(const Token &value) const {
+  std::optional<TimePoint> time_of(const Token& value) const {
     switch (value.kind) {
     case Tok::date:
     case Tok::timestamp:
@@ -804,7 +804,7 @@ private:
     }
   }
 
-  static std::optional<std::string> text_of(const Token &value) {
+  static std::optional<std::string> text_of(const Token& value) {
     if (value.kind == Tok::string) {
       return value.text;
     }
@@ -814,7 +814,7 @@ private:
     return std::nullopt;
   }
 
-  SqlValue convert(const Operand &operand, const Token &value, bool numeric) const {
+  SqlValue convert(const Operand& operand, const Token& value, bool numeric) const {
     reject_unsigned_duration(value);
     if (!operand.field) {
       if (numeric) {
@@ -868,24 +868,24 @@ private:
     }
   }
 
-  [[noreturn]] void type_error(const Operand &operand, const Token &value,
+  [[noreturn]] void type_error(const Operand& operand, const Token& value,
                                std::string_view expected) const {
     fail(value, describe(value), fmt::format("{} takes {}", operand.name, expected));
   }
 
-  std::string normalized_phone(const std::string &text, const Token &value) const {
+  std::string normalized_phone(const std::string& text, const Token& value) const {
     if (!m_options.normalize_phone) {
       return text;
     }
     try {
       return m_options.normalize_phone(text, m_options.default_country);
-    } catch (const Error &e) {
+    } catch (const Error& e) {
       fail(value, describe(value), e.what());
     }
   }
 
   std::string_view m_text;
-  const FilterOptions &m_options;
+  const FilterOptions& m_options;
   std::size_t m_pos = 0;
   Token m_token;
   int m_depth = 0;
@@ -894,7 +894,7 @@ private:
 
 } // namespace
 
-SqlFilter compile_contact_filter(std::string_view expression, const FilterOptions &options) {
+SqlFilter compile_contact_filter(std::string_view expression, const FilterOptions& options) {
   return Parser(expression, options).compile();
 }
 

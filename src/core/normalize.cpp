@@ -30,7 +30,9 @@ constexpr std::string_view k_countries =
     "SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ UA UG UM US UY UZ VA VC VE VG VI "
     "VN VU WF WS XK YE YT ZA ZM ZW";
 
-bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v'; }
+bool is_space(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
 
 std::string_view trim(std::string_view s) {
   while (!s.empty() && is_space(s.front()))
@@ -41,7 +43,8 @@ std::string_view trim(std::string_view s) {
 }
 
 bool is_ascii(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 // Decodes UTF-8, calling `f` for each code point; false on invalid UTF-8.
@@ -171,10 +174,10 @@ std::string normalize_phone(std::string_view value, std::string_view region) {
   std::string region_text(region.empty() ? "ZZ" : region);
   std::array<char, 128> out{};
   if (e164(text.c_str(), region_text.c_str(), out.data(), out.size()) != 0)
-    throw Error(Exit::data, fmt::format("invalid phone '{}': {}{}", text, out.data(),
-                                        text.front() == '+'
-                                            ? ""
-                                            : fmt::format(" (read with region {})", region_text)));
+    throw Error(
+        Exit::data,
+        fmt::format("invalid phone '{}': {}{}", text, out.data(),
+                    text.front() == '+' ? "" : fmt::format(" (read with region {})", region_text)));
   return out.data();
 }
 
@@ -183,12 +186,13 @@ std::string normalize_country(std::string_view value) {
   std::string code;
   for (char c : text)
     code.push_back(c >= 'a' && c <= 'z' ? static_cast<char>(c - 'a' + 'A') : c);
-  bool letters = code.size() == 2 && std::all_of(code.begin(), code.end(),
-                                                 [](char c) { return c >= 'A' && c <= 'Z'; });
+  bool letters = code.size() == 2 &&
+                 std::all_of(code.begin(), code.end(), [](char c) { return c >= 'A' && c <= 'Z'; });
   if (!letters || k_countries.find(code) == std::string_view::npos)
-    throw Error(Exit::data,
-                fmt::format("invalid country '{}': not an ISO 3166 alpha-2 code", std::string(text)),
-                "use two letters, like DE, AT, CH, FR, GB, US");
+    throw Error(
+        Exit::data,
+        fmt::format("invalid country '{}': not an ISO 3166 alpha-2 code", std::string(text)),
+        "use two letters, like DE, AT, CH, FR, GB, US");
   return code;
 }
 

@@ -30,7 +30,7 @@ template <typename... Ts> struct Overloaded : Ts... { using Ts::operator()...; }
 // clang 14 has no class template argument deduction for aggregates.
 template <typename... Ts> Overloaded(Ts...) -> Overloaded<Ts...>;
 
-void append_int(std::string &out, std::int64_t value) {
+void append_int(std::string& out, std::int64_t value) {
   char digits[24];
   auto result = std::to_chars(digits, digits + sizeof digits, value);
   out.append(digits, result.ptr);
@@ -38,7 +38,7 @@ void append_int(std::string &out, std::int64_t value) {
 
 // Shortest text that reads back as the same double; "nan" and "inf" for
 // non-finite values.
-void append_double(std::string &out, double value) {
+void append_double(std::string& out, double value) {
   char digits[32];
   auto result = std::to_chars(digits, digits + sizeof digits, value);
   out.append(digits, result.ptr);
@@ -46,7 +46,7 @@ void append_double(std::string &out, double value) {
 
 // Cents as a decimal with two places; the magnitude is computed unsigned so
 // that INT64_MIN works too.
-void append_money(std::string &out, std::int64_t cents) {
+void append_money(std::string& out, std::int64_t cents) {
   auto magnitude = static_cast<std::uint64_t>(cents);
   if (cents < 0) {
     out.push_back('-');
@@ -61,7 +61,7 @@ void append_money(std::string &out, std::int64_t cents) {
   out.push_back(static_cast<char>('0' + fraction % 10));
 }
 
-void join_list(std::string &out, const StringList &items) {
+void join_list(std::string& out, const StringList& items) {
   for (std::size_t i = 0; i < items.size(); ++i) {
     if (i > 0)
       out.append(k_list_separator);
@@ -69,7 +69,7 @@ void join_list(std::string &out, const StringList &items) {
   }
 }
 
-void append_hex_byte(std::string &out, unsigned char byte) {
+void append_hex_byte(std::string& out, unsigned char byte) {
   out.push_back(k_hex_digits[byte >> 4]);
   out.push_back(k_hex_digits[byte & 0xF]);
 }
@@ -131,7 +131,7 @@ char32_t decode_utf8(std::string_view s, std::size_t length) {
 
 // JSON string per RFC 8259. Valid UTF-8 passes through; each ill-formed
 // subpart becomes U+FFFD, so the output is always valid JSON.
-void append_json_string(std::string &out, std::string_view s) {
+void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
   std::size_t run_start = 0;
   std::size_t i = 0;
@@ -185,7 +185,7 @@ void append_json_string(std::string &out, std::string_view s) {
   out.push_back('"');
 }
 
-void append_json_value(std::string &out, const Cell &cell) {
+void append_json_value(std::string& out, const Cell& cell) {
   std::visit(Overloaded{
                  [&](std::monostate) { out.append("null"); },
                  [&](std::int64_t value) { append_int(out, value); },
@@ -195,9 +195,9 @@ void append_json_value(std::string &out, const Cell &cell) {
                    else
                      out.append("null");
                  },
-                 [&](const std::string &value) { append_json_string(out, value); },
+                 [&](const std::string& value) { append_json_string(out, value); },
                  [&](Money value) { append_money(out, value.cents); },
-                 [&](const StringList &items) {
+                 [&](const StringList& items) {
                    out.push_back('[');
                    for (std::size_t i = 0; i < items.size(); ++i) {
                      if (i > 0)
@@ -215,7 +215,7 @@ void append_json_value(std::string &out, const Cell &cell) {
 struct CsvEncoding {
   static constexpr char separator = ',';
 
-  static void append_text(std::string &out, std::string_view s) {
+  static void append_text(std::string& out, std::string_view s) {
     const bool quote = std::any_of(
         s.begin(), s.end(), [](char c) { return c == ',' || c == '"' || c == '\n' || c == '\r'; });
     if (!quote) {
@@ -237,7 +237,7 @@ struct CsvEncoding {
 struct TsvEncoding {
   static constexpr char separator = '\t';
 
-  static void append_text(std::string &out, std::string_view s) {
+  static void append_text(std::string& out, std::string_view s) {
     for (char c : s) {
       switch (c) {
       case '\t':
@@ -262,7 +262,7 @@ struct TsvEncoding {
 // What the table shows for a text: one line (LF, CR and tab escaped, other
 // control characters as \xNN, so no cell can move the cursor or send a
 // terminal escape) and valid UTF-8.
-void append_display_text(std::string &out, std::string_view s) {
+void append_display_text(std::string& out, std::string_view s) {
   std::size_t run_start = 0;
   std::size_t i = 0;
   while (i < s.size()) {
@@ -298,7 +298,7 @@ void append_display_text(std::string &out, std::string_view s) {
   out.append(s, run_start, s.size() - run_start);
 }
 
-bool is_number(const Cell &cell) {
+bool is_number(const Cell& cell) {
   return std::holds_alternative<std::int64_t>(cell) || std::holds_alternative<double>(cell) ||
          std::holds_alternative<Money>(cell);
 }
@@ -307,7 +307,7 @@ bool is_number(const Cell &cell) {
 // a time.
 class BufferedWriter : public RowWriter {
 protected:
-  explicit BufferedWriter(std::ostream &out) : m_out(out) {
+  explicit BufferedWriter(std::ostream& out) : m_out(out) {
     m_buffer.reserve(k_chunk_size + k_chunk_size / 4);
   }
 
@@ -321,13 +321,13 @@ protected:
       write_buffer();
   }
 
-  std::ostream &m_out;
+  std::ostream& m_out;
   std::string m_buffer;
 };
 
 template <typename Encoding> class DelimitedWriter final : public BufferedWriter {
 public:
-  DelimitedWriter(std::ostream &out, WriterOptions options)
+  DelimitedWriter(std::ostream& out, WriterOptions options)
       : BufferedWriter(out), m_options(options) {}
 
   void header(std::span<const std::string> columns) override {
@@ -359,14 +359,14 @@ public:
   }
 
 private:
-  void append_cell(const Cell &cell) {
+  void append_cell(const Cell& cell) {
     std::visit(Overloaded{
                    [](std::monostate) {},
                    [&](std::int64_t value) { append_int(m_buffer, value); },
                    [&](double value) { append_double(m_buffer, value); },
-                   [&](const std::string &value) { Encoding::append_text(m_buffer, value); },
+                   [&](const std::string& value) { Encoding::append_text(m_buffer, value); },
                    [&](Money value) { append_money(m_buffer, value.cents); },
-                   [&](const StringList &items) {
+                   [&](const StringList& items) {
                      m_scratch.clear();
                      join_list(m_scratch, items);
                      Encoding::append_text(m_buffer, m_scratch);
@@ -399,8 +399,8 @@ public:
 
   std::size_t column_count() const { return m_steps.size(); }
 
-  void append(std::string &out, std::span<const Cell> cells) const {
-    for (const auto &step : m_steps) {
+  void append(std::string& out, std::span<const Cell> cells) const {
+    for (const auto& step : m_steps) {
       out.append(step.literal);
       append_json_value(out, cells[step.column]);
     }
@@ -430,13 +430,13 @@ private:
   // that no key repeats.
   static std::vector<Node> build_nodes(std::span<const Entry> entries) {
     std::vector<std::string_view> plain_names;
-    for (const auto &entry : entries)
+    for (const auto& entry : entries)
       if (entry.name.find('.') == std::string_view::npos)
         plain_names.push_back(entry.name);
 
     std::vector<Node> nodes;
     std::vector<std::vector<Entry>> members;
-    for (const auto &entry : entries) {
+    for (const auto& entry : entries) {
       const auto dot = entry.name.find('.');
       const auto prefix = entry.name.substr(0, dot);
       const bool nests =
@@ -447,7 +447,7 @@ private:
         members.emplace_back();
         continue;
       }
-      auto group = std::find_if(nodes.begin(), nodes.end(), [&](const Node &node) {
+      auto group = std::find_if(nodes.begin(), nodes.end(), [&](const Node& node) {
         return !node.column && node.key == prefix;
       });
       if (group == nodes.end()) {
@@ -464,7 +464,7 @@ private:
     return nodes;
   }
 
-  void emit(const std::vector<Node> &nodes, std::string &pending) {
+  void emit(const std::vector<Node>& nodes, std::string& pending) {
     pending.push_back('{');
     for (std::size_t i = 0; i < nodes.size(); ++i) {
       if (i > 0)
@@ -487,7 +487,7 @@ private:
 
 class JsonWriter final : public BufferedWriter {
 public:
-  explicit JsonWriter(std::ostream &out) : BufferedWriter(out) {}
+  explicit JsonWriter(std::ostream& out) : BufferedWriter(out) {}
 
   void header(std::span<const std::string> columns) override {
     m_object = JsonObjectTemplate(columns);
@@ -514,7 +514,7 @@ private:
 
 class NdjsonWriter final : public BufferedWriter {
 public:
-  explicit NdjsonWriter(std::ostream &out) : BufferedWriter(out) {}
+  explicit NdjsonWriter(std::ostream& out) : BufferedWriter(out) {}
 
   void header(std::span<const std::string> columns) override {
     m_object = JsonObjectTemplate(columns);
@@ -550,11 +550,11 @@ private:
 // an allocation per cell.
 class TableWriter final : public RowWriter {
 public:
-  TableWriter(std::ostream &out, WriterOptions options) : m_out(out), m_options(options) {}
+  TableWriter(std::ostream& out, WriterOptions options) : m_out(out), m_options(options) {}
 
   void header(std::span<const std::string> columns) override {
     m_column_count = columns.size();
-    for (const auto &name : columns) {
+    for (const auto& name : columns) {
       m_scratch.clear();
       append_display_text(m_scratch, name);
       m_header.push_back(store(m_scratch, false));
@@ -580,9 +580,9 @@ public:
                      [](std::monostate) {},
                      [&](std::int64_t value) { append_int(m_scratch, value); },
                      [&](double value) { append_double(m_scratch, value); },
-                     [&](const std::string &value) { append_display_text(m_scratch, value); },
+                     [&](const std::string& value) { append_display_text(m_scratch, value); },
                      [&](Money value) { append_money(m_scratch, value.cents); },
-                     [&](const StringList &items) {
+                     [&](const StringList& items) {
                        m_list.clear();
                        join_list(m_list, items);
                        append_display_text(m_scratch, m_list);
@@ -631,13 +631,13 @@ private:
       m_blocks.emplace_back();
       m_blocks.back().reserve(std::max(k_text_block_size, text.size()));
     }
-    auto &block = m_blocks.back();
+    auto& block = m_blocks.back();
     const auto start = block.size();
     block.append(text);
     return {std::string_view(block).substr(start), display_width(text), right};
   }
 
-  template <typename Iterator> void append_line(std::string &out, Iterator cell, bool bold) const {
+  template <typename Iterator> void append_line(std::string& out, Iterator cell, bool bold) const {
     if (bold)
       out.append(k_bold);
     const auto line_start = out.size();
@@ -658,7 +658,7 @@ private:
     out.push_back('\n');
   }
 
-  std::ostream &m_out;
+  std::ostream& m_out;
   WriterOptions m_options;
   std::size_t m_column_count = 0;
   std::vector<std::string> m_blocks;
@@ -697,7 +697,7 @@ std::string_view format_name(Format f) {
   return {};
 }
 
-std::unique_ptr<RowWriter> make_writer(Format format, std::ostream &out, WriterOptions options) {
+std::unique_ptr<RowWriter> make_writer(Format format, std::ostream& out, WriterOptions options) {
   switch (format) {
   case Format::table:
     return std::make_unique<TableWriter>(out, options);

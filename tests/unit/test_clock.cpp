@@ -48,7 +48,7 @@ TEST_CASE("parse_time reads a date as midnight UTC") {
 }
 
 TEST_CASE("parse_time rejects malformed and impossible times") {
-  for (const char *bad : {"",
+  for (const char* bad : {"",
                           "2026-11-22 09:30:00Z",
                           "2026-11-22T09:30:00",
                           "2026-11-22T09:30Z",
@@ -81,7 +81,7 @@ TEST_CASE("parse_time_or_throw names the input and the expected forms") {
   try {
     crm::parse_time_or_throw("2026-02-30", "--now");
     FAIL("no exception");
-  } catch (const crm::Error &e) {
+  } catch (const crm::Error& e) {
     CHECK(e.code() == crm::Exit::data);
     CHECK(std::string(e.what()) ==
           "invalid --now '2026-02-30': expected RFC 3339 (2026-11-22T09:30:00Z) or YYYY-MM-DD");
@@ -109,7 +109,7 @@ TEST_CASE("parse_duration reads every unit") {
 }
 
 TEST_CASE("parse_duration rejects malformed and absurdly large durations") {
-  for (const char *bad : {"", "d", "30", "30x", "30m", "30D", "-30d", "+30d", "30 d", " 30d",
+  for (const char* bad : {"", "d", "30", "30x", "30m", "30D", "-30d", "+30d", "30 d", " 30d",
                           "3.5d", "1mo2d", "10001y", "120001mo", "99999999999999999999d"}) {
     CAPTURE(bad);
     CHECK_FALSE(crm::parse_duration(bad));
@@ -117,7 +117,7 @@ TEST_CASE("parse_duration rejects malformed and absurdly large durations") {
 }
 
 TEST_CASE("format_duration writes what parse_duration reads") {
-  for (const char *text : {"12h", "30d", "8w", "24mo", "1y"}) {
+  for (const char* text : {"12h", "30d", "8w", "24mo", "1y"}) {
     CHECK(crm::format_duration(*crm::parse_duration(text)) == text);
   }
 }
@@ -151,7 +151,7 @@ TEST_CASE("parse_rate reads a count per duration") {
 }
 
 TEST_CASE("parse_rate rejects malformed rates") {
-  for (const char *bad : {"", "3", "3per7d", "3 per", "per 7d", "3 every 7d", "3 per 7",
+  for (const char* bad : {"", "3", "3per7d", "3 per", "per 7d", "3 every 7d", "3 per 7",
                           "-3 per 7d", "0 per 7d", "3 per 0d", "3 per 7d extra", "three per 7d"}) {
     CAPTURE(bad);
     CHECK_FALSE(crm::parse_rate(bad));

@@ -32,12 +32,12 @@ public:
     std::error_code error;
     fs::remove_all(m_path, error);
   }
-  TempDir(const TempDir &) = delete;
-  TempDir &operator=(const TempDir &) = delete;
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
 
-  const fs::path &path() const { return m_path; }
+  const fs::path& path() const { return m_path; }
 
-  fs::path write(const fs::path &name, std::string_view text) const {
+  fs::path write(const fs::path& name, std::string_view text) const {
     const fs::path file = m_path / name;
     fs::create_directories(file.parent_path());
     std::ofstream(file, std::ios::binary) << text;
@@ -51,29 +51,29 @@ private:
 // Changes the working directory for the lifetime of the guard.
 class WorkingDir {
 public:
-  explicit WorkingDir(const fs::path &path) : m_saved(fs::current_path()) {
+  explicit WorkingDir(const fs::path& path) : m_saved(fs::current_path()) {
     fs::current_path(path);
   }
   ~WorkingDir() { fs::current_path(m_saved); }
-  WorkingDir(const WorkingDir &) = delete;
-  WorkingDir &operator=(const WorkingDir &) = delete;
+  WorkingDir(const WorkingDir&) = delete;
+  WorkingDir& operator=(const WorkingDir&) = delete;
 
 private:
   fs::path m_saved;
 };
 
 // Loads `text` as <tmp>/crm.toml, a config named by --config.
-Config load_text(const TempDir &dir, std::string_view text) {
+Config load_text(const TempDir& dir, std::string_view text) {
   return Config::load({dir.write("crm.toml", text), true});
 }
 
 // The message of the config error that loading `text` throws, with the temp
 // folder cut off so that it starts with "crm.toml:LINE:COL: ".
-std::string config_error(std::string_view text, std::string *hint = nullptr) {
+std::string config_error(std::string_view text, std::string* hint = nullptr) {
   const TempDir dir;
   try {
     load_text(dir, text);
-  } catch (const crm::Error &error) {
+  } catch (const crm::Error& error) {
     CHECK(error.code() == Exit::config);
     if (hint) {
       *hint = error.hint();
@@ -89,9 +89,9 @@ std::string config_error(std::string_view text, std::string *hint = nullptr) {
   return {};
 }
 
-std::optional<Setting> find_setting(const std::vector<Setting> &settings, std::string_view key) {
+std::optional<Setting> find_setting(const std::vector<Setting>& settings, std::string_view key) {
   const auto found = std::find_if(settings.begin(), settings.end(),
-                                  [&](const Setting &setting) { return setting.key == key; });
+                                  [&](const Setting& setting) { return setting.key == key; });
   return found == settings.end() ? std::nullopt : std::optional<Setting>(*found);
 }
 
@@ -338,7 +338,7 @@ TEST_CASE("a named config that cannot be read is exit 66") {
   try {
     Config::load({missing, true});
     FAIL("loaded a missing config");
-  } catch (const crm::Error &error) {
+  } catch (const crm::Error& error) {
     CHECK(error.code() == Exit::no_input);
     CHECK(std::string(error.what()) ==
           "cannot read config '" + missing.string() + "': No such file or directory");
@@ -350,7 +350,7 @@ TEST_CASE("a found config that cannot be read is exit 78") {
   try {
     Config::load({dir.path(), false});
     FAIL("loaded a folder as config");
-  } catch (const crm::Error &error) {
+  } catch (const crm::Error& error) {
     CHECK(error.code() == Exit::config);
     CHECK(std::string(error.what()) ==
           "cannot read config '" + dir.path().string() + "': Is a directory");

@@ -154,7 +154,8 @@ TEST_CASE("an update of several contacts is one transaction") {
 
 TEST_CASE("references resolve by id, email, external id and phone") {
   Fixture f;
-  auto id = f.add({{"email", "Anna@Example.com"}, {"external_id", "CRM-1"}, {"phone", "030 1234567"}});
+  auto id =
+      f.add({{"email", "Anna@Example.com"}, {"external_id", "CRM-1"}, {"phone", "030 1234567"}});
   CHECK(resolve_ref(f.db, std::to_string(id), "DE") == id);
   CHECK(resolve_ref(f.db, "anna@EXAMPLE.com", "DE") == id);
   CHECK(resolve_ref(f.db, "ext:CRM-1", "DE") == id);
@@ -171,7 +172,8 @@ TEST_CASE("read_refs takes the first column, skips a known header and reads ndjs
   CHECK(read_refs(ext) == std::vector<std::string>{"ext:C-1"});
   std::istringstream plain("a@example.com\r\n\n42\n");
   CHECK(read_refs(plain) == std::vector<std::string>{"a@example.com", "42"});
-  std::istringstream nd("{\"id\": 7, \"x\": 1}\n{\"external_id\": \"C-9\"}\n{\"email\":\"e@x.de\"}\n");
+  std::istringstream nd(
+      "{\"id\": 7, \"x\": 1}\n{\"external_id\": \"C-9\"}\n{\"email\":\"e@x.de\"}\n");
   CHECK(read_refs(nd) == std::vector<std::string>{"7", "ext:C-9", "e@x.de"});
   std::istringstream bad("{\"name\": 1}\n");
   CHECK_THROWS_AS(read_refs(bad), Error);
@@ -206,7 +208,7 @@ TEST_CASE("search is case- and diacritics-insensitive with prefixes") {
   CHECK(f.search("MÜLLER") == std::vector<std::int64_t>{mueller});
   CHECK(f.search("gro") == std::vector<std::int64_t>{gross});
   CHECK(f.search("jorg munchen") == std::vector<std::int64_t>{gross});
-  CHECK(f.search("\"*) OR (") .empty());
+  CHECK(f.search("\"*) OR (").empty());
 }
 
 TEST_CASE("search ranks a name match above a company match") {

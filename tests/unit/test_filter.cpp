@@ -13,7 +13,7 @@ using Ids = std::vector<std::int64_t>;
 
 namespace {
 
-constexpr const char *k_schema = R"sql(
+constexpr const char* k_schema = R"sql(
 CREATE TABLE contact (
   id INTEGER PRIMARY KEY, external_id TEXT, email TEXT, email_norm TEXT, phone TEXT,
   first_name TEXT, last_name TEXT, company TEXT, street TEXT, postcode TEXT, city TEXT,
@@ -85,15 +85,15 @@ public:
     REQUIRE(sqlite3_exec(m_db, k_schema, nullptr, nullptr, nullptr) == SQLITE_OK);
   }
   ~ContactDb() { sqlite3_close(m_db); }
-  ContactDb(const ContactDb &) = delete;
-  ContactDb &operator=(const ContactDb &) = delete;
+  ContactDb(const ContactDb&) = delete;
+  ContactDb& operator=(const ContactDb&) = delete;
 
   // The ids of the contacts the expression selects, in id order.
-  Ids match(std::string_view expression, const crm::FilterOptions &options = test_options(),
+  Ids match(std::string_view expression, const crm::FilterOptions& options = test_options(),
             Embed embed = Embed::plain) {
     const crm::SqlFilter filter = crm::compile_contact_filter(expression, options);
-    for (const auto &param : filter.params) {
-      if (const auto *text = std::get_if<std::string>(&param); text && text->size() >= 3) {
+    for (const auto& param : filter.params) {
+      if (const auto* text = std::get_if<std::string>(&param); text && text->size() >= 3) {
         CHECK_MESSAGE(filter.sql.find(*text) == std::string::npos, "user text in SQL: ", *text);
       }
     }
@@ -105,21 +105,21 @@ public:
   }
 
   // The ids of the contacts for which `condition` holds, in id order.
-  Ids where(const std::string &condition, const std::vector<crm::SqlValue> &params) {
+  Ids where(const std::string& condition, const std::vector<crm::SqlValue>& params) {
     const std::string sql = "SELECT c.id FROM contact c WHERE " + condition + " ORDER BY c.id";
-    sqlite3_stmt *raw = nullptr;
+    sqlite3_stmt* raw = nullptr;
     REQUIRE_MESSAGE(sqlite3_prepare_v2(m_db, sql.c_str(), -1, &raw, nullptr) == SQLITE_OK,
                     sqlite3_errmsg(m_db));
     std::unique_ptr<sqlite3_stmt, decltype(&sqlite3_finalize)> stmt(raw, sqlite3_finalize);
     REQUIRE(sqlite3_bind_parameter_count(raw) == static_cast<int>(params.size()));
     for (std::size_t i = 0; i < params.size(); ++i) {
       const int index = static_cast<int>(i) + 1;
-      const auto &param = params[i];
-      if (const auto *n = std::get_if<std::int64_t>(&param)) {
+      const auto& param = params[i];
+      if (const auto* n = std::get_if<std::int64_t>(&param)) {
         sqlite3_bind_int64(raw, index, *n);
-      } else if (const auto *d = std::get_if<double>(&param)) {
+      } else if (const auto* d = std::get_if<double>(&param)) {
         sqlite3_bind_double(raw, index, *d);
-      } else if (const auto *s = std::get_if<std::string>(&param)) {
+      } else if (const auto* s = std::get_if<std::string>(&param)) {
         sqlite3_bind_text(raw, index, s->data(), static_cast<int>(s->size()), SQLITE_TRANSIENT);
       } else {
         sqlite3_bind_null(raw, index);
@@ -135,7 +135,7 @@ public:
   }
 
 private:
-  sqlite3 *m_db = nullptr;
+  sqlite3* m_db = nullptr;
 };
 
 // `a and (b or (c and (d or ...)))` with `levels` groups of `or` inside `and`.
@@ -153,10 +153,10 @@ struct Failure {
   std::string hint;
 };
 
-Failure failure(std::string_view expression, const crm::FilterOptions &options = test_options()) {
+Failure failure(std::string_view expression, const crm::FilterOptions& options = test_options()) {
   try {
     crm::compile_contact_filter(expression, options);
-  } catch (const crm::Error &e) {
+  } catch (const crm::Error& e) {
     return Failure{e.code(), e.what(), e.hint()};
   }
   FAIL("expression compiled: ", expression);
@@ -579,7 +579,7 @@ TEST_CASE("filter merges redundant groups so deep parentheses stay valid SQL") {
 
 TEST_CASE("filter limits how deep 'or' may nest inside 'and'") {
   ContactDb db;
-  for (const char *leaf : {"id > 0", R"(has_tag("vip"))", "attr.employees > 10"}) {
+  for (const char* leaf : {"id > 0", R"(has_tag("vip"))", "attr.employees > 10"}) {
     CAPTURE(leaf);
     CHECK_FALSE(db.match(alternating(9, leaf), test_options(), Embed::subquery).empty());
     CHECK(db.match("not (" + alternating(9, leaf) + ")", test_options(), Embed::subquery).size() <
@@ -593,7 +593,7 @@ TEST_CASE("filter limits how deep 'or' may nest inside 'and'") {
 
 TEST_CASE("filter not agrees with SQL's three-valued NOT") {
   ContactDb db;
-  for (const char *expression :
+  for (const char* expression :
        {R"(country = "DE")", R"(city = "Paris" and country = "FR")",
         R"(city = "Paris" or country = "DE")", R"(not (owner = "olga" or country != "DE"))",
         R"(attr.employees > 10 and (has_tag("vip") or birthdate < 1995-01-01))",

@@ -63,7 +63,8 @@ TEST_CASE("invalid phones are rejected with the reason") {
         "invalid phone '12': not a valid number for its region (read with region DE)");
   CHECK(error_of([] { normalize_phone("phone?", "DE"); }) ==
         "invalid phone 'phone?': not a phone number (read with region DE)");
-  CHECK(error_of([] { normalize_phone("+49 0000", "DE"); }).starts_with("invalid phone '+49 0000'"));
+  CHECK(
+      error_of([] { normalize_phone("+49 0000", "DE"); }).starts_with("invalid phone '+49 0000'"));
   CHECK(error_of([] { normalize_phone("++49301234567", "DE"); }).starts_with("invalid phone"));
 }
 

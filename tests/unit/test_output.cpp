@@ -17,12 +17,12 @@ namespace {
 
 using Rows = std::vector<std::vector<Cell>>;
 
-std::string render(Format format, const std::vector<std::string> &columns, const Rows &rows,
+std::string render(Format format, const std::vector<std::string>& columns, const Rows& rows,
                    WriterOptions options = {}) {
   std::ostringstream out;
   auto writer = make_writer(format, out, options);
   writer->header(columns);
-  for (const auto &row : rows)
+  for (const auto& row : rows)
     writer->row(row);
   writer->finish();
   return out.str();
@@ -41,7 +41,7 @@ protected:
     return traits_type::not_eof(c);
   }
 
-  std::streamsize xsputn(const char *s, std::streamsize n) override {
+  std::streamsize xsputn(const char* s, std::streamsize n) override {
     text.append(s, static_cast<std::size_t>(n));
     return n;
   }
