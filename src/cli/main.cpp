@@ -45,6 +45,19 @@ void allow_fallthrough(CLI::App& app) {
   }
 }
 
+// Usage lines name the whole command ("crm contact add"), not only its last word.
+class Formatter : public CLI::Formatter {
+public:
+  std::string make_usage(const CLI::App* app, std::string name) const override {
+    std::string path = app->get_name();
+    for (const CLI::App* parent = app->get_parent(); parent != nullptr;
+         parent = parent->get_parent())
+      path = parent->get_name() + " " + path;
+    (void)name;
+    return CLI::Formatter::make_usage(app, path);
+  }
+};
+
 struct Command {
   const char* name;
   const char* description;
@@ -120,6 +133,7 @@ int run(int argc, char** argv) {
   Context ctx;
   CLI::App app("crm: a command-line CRM on one SQLite file", "crm");
   app.set_version_flag("-V,--version", std::string(crm::version()));
+  app.formatter(std::make_shared<Formatter>());
   app.require_subcommand(1);
   add_global_options(app, ctx);
   // Options cost time to set up (about 15,000 instructions each), so only the
@@ -148,7 +162,9 @@ int run(int argc, char** argv) {
                            "'crm --help' lists the commands");
         target = next;
       }
-      ctx.out() << target->help();
+      // App::help() of the root would describe the parsed `help` subcommand itself.
+      ctx.out() << target->get_formatter()->make_help(target, target->get_name(),
+                                                      CLI::AppFormatMode::Normal);
       ctx.out().flush();
       return 0;
     };

@@ -1,5 +1,6 @@
 #include <crm/error.hpp>
 #include <crm/filter.hpp>
+#include <crm/normalize.hpp>
 
 #include <fmt/core.h>
 
@@ -752,7 +753,7 @@ private:
     Node node = left_side(operand, name, false);
     node.sql += " GLOB ?";
     const bool is_email = operand.field && operand.field->kind == FieldKind::email;
-    add_param(node, is_email ? ascii_lower(trim(value.text)) : value.text, value);
+    add_param(node, is_email ? email_match_key(trim(value.text)) : value.text, value);
     return node;
   }
 
@@ -858,7 +859,7 @@ private:
     }
     switch (operand.field->kind) {
     case FieldKind::email:
-      return ascii_lower(trim(*text));
+      return email_match_key(trim(*text));
     case FieldKind::country:
       return ascii_upper(trim(*text));
     case FieldKind::phone:

@@ -13,8 +13,10 @@ CREATE TABLE meta (
   value TEXT NOT NULL
 ) STRICT;
 
+-- AUTOINCREMENT: an id is never given twice, so a script holding the id of a
+-- deleted or erased person can never reach someone else.
 CREATE TABLE contact (
-  id           INTEGER PRIMARY KEY,
+  id           INTEGER PRIMARY KEY AUTOINCREMENT,
   external_id  TEXT UNIQUE,
   email        TEXT,
   email_norm   TEXT,

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # crm config check and show: validation with file:line:col, origins, lookup order.
+# shellcheck source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
 
 begin "no config anywhere: built-in defaults"

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # crm contact: add, show, list, search, update, delete, tag, untag, note,
 # history, exists, references from stdin, normalisation and bad input.
+# shellcheck source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
 
 crm init
@@ -50,20 +51,20 @@ before=$(dump)
 crm contact add --first-name X --email not-an-email
 expect_status 65
 expect_err "crm: invalid email 'not-an-email': no '@'"
-[ "$(dump)" = "$before" ] && ok || fail "database changed"
+if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
 
 begin "bad phone is rejected"
 crm contact add --first-name X --phone 12
 expect_status 65
 expect_err "crm: invalid phone '12': not a valid number for its region (read with region DE)"
-[ "$(dump)" = "$before" ] && ok || fail "database changed"
+if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
 
 begin "bad country is rejected"
 crm contact add --first-name X --country XX
 expect_status 65
 expect_err "crm: invalid country 'XX': not an ISO 3166 alpha-2 code
 use two letters, like DE, AT, CH, FR, GB, US"
-[ "$(dump)" = "$before" ] && ok || fail "database changed"
+if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
 
 begin "bad birthdate is rejected"
 crm contact add --first-name X --birthdate 2026-02-30
@@ -75,7 +76,7 @@ crm contact add --email ANNA.MUELLER@example.com
 expect_status 65
 expect_err "crm: email 'ANNA.MUELLER@example.com' already belongs to contact 1
 change that contact with 'crm contact update 1'"
-[ "$(dump)" = "$before" ] && ok || fail "database changed"
+if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
 
 begin "unknown contact is exit 2 and names it"
 crm contact show 99
@@ -84,7 +85,7 @@ expect_err "crm: no contact '99'"
 crm contact update nobody@example.com --city Bonn
 expect_status 2
 expect_err "crm: no contact 'nobody@example.com'"
-[ "$(dump)" = "$before" ] && ok || fail "database changed"
+if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
 
 begin "references: id, email (any case), ext:, tel:"
 crm contact update 1 --external-id CRM-0001
@@ -149,7 +150,7 @@ expect_out "1	Müller"
 crm contact search gro --fields id --no-header
 expect_out 2
 crm contact search MUEL --fields id --no-header
-[ "$(sort <<<"$OUT")" = $'1\n5' ] && ok || fail "expected contacts 1 and 5"
+if [ "$(sort <<<"$OUT")" = $'1\n5' ]; then ok; else fail "expected contacts 1 and 5"; fi
 crm contact search '"; DROP TABLE contact; --' --fields id --no-header
 expect_status 0
 crm contact list --fields id --no-header
@@ -214,7 +215,7 @@ before=$(dump)
 crm_in $'email\nanna.mueller@example.com\nghost@example.com\n' contact tag - never
 expect_status 2
 expect_err "crm: no contact 'ghost@example.com'"
-[ "$(dump)" = "$before" ] && ok || fail "database changed"
+if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
 crm_in $'{"external_id":"CRM-0001"}\n{"id":5}\n' contact untag - batch --ids
 expect_out "1
 5"
@@ -243,6 +244,11 @@ crm contact exists 4
 expect_status 1
 crm contact search kurt --fields id --no-header
 expect_out ""
+
+begin "an id is never given twice"
+crm contact delete 5 --force
+crm contact add --first-name Neu
+expect_out 6
 
 begin "--fields help lists the fields"
 crm contact list --fields help

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # crm init and crm db: creation, modes, migrations, check, backup, vacuum, stats.
+# shellcheck source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
 
 mode() { stat -c %a "$1"; }
@@ -9,7 +10,7 @@ crm init
 expect_status 0
 expect_err "created config crm.toml
 created database crm.db (schema version 1)"
-[ "$(mode crm.db)" = 600 ] && ok || fail "crm.db has mode $(mode crm.db)"
+if [ "$(mode crm.db)" = 600 ]; then ok; else fail "crm.db has mode $(mode crm.db)"; fi
 crm config check
 expect_status 0
 expect_err "crm.toml: ok"
@@ -24,14 +25,14 @@ same_file crm.toml before.toml
 
 begin "init honours --db, even under a permissive umask"
 (umask 000 && env -i PATH=/usr/bin:/bin HOME="$WORK/home" "$CRM_BIN" -q --db other.db init)
-[ "$(mode other.db)" = 600 ] && ok || fail "other.db has mode $(mode other.db)"
+if [ "$(mode other.db)" = 600 ]; then ok; else fail "other.db has mode $(mode other.db)"; fi
 
 begin "the database path comes from [database].path relative to the config's folder"
 mkdir -p proj/sub
 printf '[database]\npath = "data/people.db"\n' >proj/crm.toml
 mkdir -p proj/data
 crm --config proj/crm.toml init
-[ -f proj/data/people.db ] && ok || fail "proj/data/people.db not created"
+if [ -f proj/data/people.db ]; then ok; else fail "proj/data/people.db not created"; fi
 EXTRA_ENV="CRM_CONFIG=proj/crm.toml" crm contact add --email a@example.com
 expect_status 0
 crm --config proj/crm.toml contact list --fields email --no-header
@@ -61,8 +62,8 @@ begin "an old database is migrated on open"
 sqlite3 old.db "PRAGMA user_version = 0" && chmod 600 old.db
 crm --db old.db db migrate
 expect_status 0
-[ "$(sqlite3 old.db 'PRAGMA user_version')" = 1 ] && ok || fail "old.db not migrated"
-[ "$(sqlite3 old.db 'PRAGMA journal_mode')" = wal ] && ok || fail "old.db not in WAL mode"
+if [ "$(sqlite3 old.db 'PRAGMA user_version')" = 1 ]; then ok; else fail "old.db not migrated"; fi
+if [ "$(sqlite3 old.db 'PRAGMA journal_mode')" = wal ]; then ok; else fail "old.db not in WAL mode"; fi
 
 begin "db check passes on a good database"
 crm contact add --email b@example.com
@@ -73,10 +74,10 @@ expect_out ""
 begin "db backup writes a 0600 copy that opens and has the data"
 crm db backup backup.db
 expect_status 0
-[ "$(mode backup.db)" = 600 ] && ok || fail "backup.db has mode $(mode backup.db)"
+if [ "$(mode backup.db)" = 600 ]; then ok; else fail "backup.db has mode $(mode backup.db)"; fi
 crm --db backup.db contact list --fields email --no-header
 expect_out "b@example.com"
-[ ! -e backup.db-wal ] && ok || fail "backup left a WAL file"
+if [ ! -e backup.db-wal ]; then ok; else fail "backup left a WAL file"; fi
 
 begin "db vacuum keeps the data"
 crm db vacuum

@@ -6,6 +6,7 @@
 # render without warnings, the completion scripts load, `crm completion
 # SHELL` prints them byte for byte, and shellcheck passes on them and on the
 # repository's shell scripts.
+# shellcheck source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
 
 SRC=${CRM_SOURCE_DIR:-${GOLDEN_DIR%/tests/cli/golden/*}}

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # One case per exit code of SPEC.md section 3, each with its exact error and
 # a check that nothing changed.
+# shellcheck source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
 
 crm init
@@ -37,7 +38,7 @@ begin "2: a contact that does not exist"
 crm contact tag nobody@example.com vip
 expect_status 2
 expect_err "crm: no contact 'nobody@example.com'"
-[ "$(dump)" = "$before" ] && ok || fail "database changed"
+if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
 
 begin "64: unknown option"
 crm contact list --colour never
@@ -70,7 +71,7 @@ begin "65: an invalid value"
 crm contact add --email "anna@"
 expect_status 65
 expect_err "crm: invalid email 'anna@': no domain after the '@'"
-[ "$(dump)" = "$before" ] && ok || fail "database changed"
+if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
 
 begin "65: a bad filter expression"
 crm contact list --where 'country = '
@@ -87,7 +88,7 @@ crm --db missing.db contact list
 expect_status 66
 expect_err "crm: cannot open database 'missing.db': no such file
 run 'crm init' to create it, or name another with --db or \$CRM_DB"
-[ ! -e missing.db ] && ok || fail "missing.db was created"
+if [ ! -e missing.db ]; then ok; else fail "missing.db was created"; fi
 
 begin "66: the database is a directory"
 mkdir adir
@@ -115,7 +116,7 @@ if [ -e /usr/local/lib/crm/crm_phone.so ]; then
 else
   expect_status 70
   expect_err_contains "crm: cannot load the phone module:"
-  [ "$(dump)" = "$before" ] && ok || fail "database changed"
+  if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
 fi
 
 begin "73: an output file cannot be created"
@@ -163,7 +164,7 @@ expect_status 75
 expect_err "crm: cannot add contact: the database is locked
 another crm process is using it; retry later or raise [database].busy_timeout_ms"
 wait $holder
-[ "$(dump)" = "$before" ] && ok || fail "database changed"
+if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
 
 begin "78: an unknown config key names file, line and key"
 printf '[defaults]\ncountry = "DE"\ncurrencey = "EUR"\n' >typo.toml
@@ -179,7 +180,7 @@ crm --db newer.db contact list
 expect_status 78
 expect_err "crm: database 'newer.db' was written by a newer crm (schema version 999, this crm knows up to 1)
 upgrade crm to use this database"
-[ "$(sqlite3 newer.db 'PRAGMA user_version')" = 999 ] && ok || fail "newer.db was changed"
+if [ "$(sqlite3 newer.db 'PRAGMA user_version')" = 999 ]; then ok; else fail "newer.db was changed"; fi
 
 begin "EPIPE: a closed stdout ends quietly with 0"
 sqlite3 crm.db "WITH RECURSIVE n(i) AS (SELECT 2 UNION ALL SELECT i + 1 FROM n WHERE i < 5000)

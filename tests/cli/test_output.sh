@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Output formats, --fields, --no-header, the default format and golden files.
+# shellcheck source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
 
 crm init
@@ -31,12 +32,12 @@ if command -v script >/dev/null; then
   env -i PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C TERM=dumb \
     script -qec "$CRM_BIN contact list --fields id,email --limit 1" /dev/null >"$WORK/.tty"
   out=$(tr -d '\r' <"$WORK/.tty")
-  [ "$out" = $'id  email\n 1  anna@example.com' ] && ok || fail "table on a terminal: $out"
+  if [ "$out" = $'id  email\n 1  anna@example.com' ]; then ok; else fail "table on a terminal: $out"; fi
   printf '[defaults]\nformat = "json"\n' >crm.toml
   env -i PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C TERM=dumb \
     script -qec "$CRM_BIN contact list --fields id --limit 1" /dev/null >"$WORK/.tty"
   out=$(tr -d '\r' <"$WORK/.tty")
-  [ "$out" = $'[\n{"id":1}\n]' ] && ok || fail "[defaults].format on a terminal: $out"
+  if [ "$out" = $'[\n{"id":1}\n]' ]; then ok; else fail "[defaults].format on a terminal: $out"; fi
   crm contact list --fields id --limit 1
   expect_out $'id\n1'
   rm crm.toml

@@ -247,6 +247,13 @@ TEST_CASE("list filters on tags, attributes and times") {
   CHECK(f.ids(R"(created_at > +1d)").empty());
 }
 
+TEST_CASE("a filter on email matches non-ASCII addresses in any case") {
+  Fixture f;
+  auto id = f.add({{"email", "ÄRGER@Example.de"}});
+  CHECK(f.ids(R"(email = "ärger@EXAMPLE.de")") == std::vector<std::int64_t>{id});
+  CHECK(f.ids(R"(email ~ "äRGER@*")") == std::vector<std::int64_t>{id});
+}
+
 TEST_CASE("list sorts by fields and attributes, ties by id") {
   Fixture f;
   auto a = f.add({{"city", "Bonn"}});
