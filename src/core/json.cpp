@@ -4,29 +4,43 @@ namespace crm {
 
 namespace {
 
-// Length of the valid UTF-8 sequence at s[i], or 0 if it is not valid.
-std::size_t utf8_sequence(std::string_view s, std::size_t i) {
-  auto byte = [&](std::size_t k) { return static_cast<unsigned char>(s[k]); };
-  unsigned char c = byte(i);
+struct Sequence {
+  std::size_t length; // bytes to consume
+  bool valid;         // false: `length` bytes are one maximal ill-formed subpart
+};
+
+// The UTF-8 sequence at s[i] (Unicode 15, table 3-7); an ill-formed one is
+// as long as its longest valid prefix, at least one byte, so it becomes
+// exactly one U+FFFD as the Unicode standard recommends.
+Sequence utf8_sequence(std::string_view s, std::size_t i) {
+  auto c = static_cast<unsigned char>(s[i]);
   std::size_t n = 0;
-  if (c >= 0xC2 && c <= 0xDF)
+  unsigned char low = 0x80, high = 0xBF;
+  if (c >= 0xC2 && c <= 0xDF) {
     n = 2;
-  else if (c >= 0xE0 && c <= 0xEF)
+  } else if (c >= 0xE0 && c <= 0xEF) {
     n = 3;
-  else if (c >= 0xF0 && c <= 0xF4)
+    if (c == 0xE0)
+      low = 0xA0;
+    else if (c == 0xED)
+      high = 0x9F;
+  } else if (c >= 0xF0 && c <= 0xF4) {
     n = 4;
-  else
-    return 0;
-  if (i + n > s.size())
-    return 0;
-  for (std::size_t k = 1; k < n; ++k)
-    if ((byte(i + k) & 0xC0) != 0x80)
-      return 0;
-  unsigned char c1 = byte(i + 1);
-  if ((c == 0xE0 && c1 < 0xA0) || (c == 0xED && c1 > 0x9F) || (c == 0xF0 && c1 < 0x90) ||
-      (c == 0xF4 && c1 > 0x8F))
-    return 0;
-  return n;
+    if (c == 0xF0)
+      low = 0x90;
+    else if (c == 0xF4)
+      high = 0x8F;
+  } else {
+    return {1, false};
+  }
+  for (std::size_t k = 1; k < n; ++k) {
+    if (i + k >= s.size())
+      return {k, false};
+    auto b = static_cast<unsigned char>(s[i + k]);
+    if (b < (k == 1 ? low : 0x80) || b > (k == 1 ? high : 0xBF))
+      return {k, false};
+  }
+  return {n, true};
 }
 
 } // namespace
@@ -34,20 +48,26 @@ std::size_t utf8_sequence(std::string_view s, std::size_t i) {
 void append_json_string(std::string& out, std::string_view text) {
   static constexpr char k_hex[] = "0123456789abcdef";
   out.push_back('"');
+  // Plain characters are copied in runs, not one by one.
+  std::size_t run = 0;
   std::size_t i = 0;
   while (i < text.size()) {
     auto c = static_cast<unsigned char>(text[i]);
-    if (c >= 0x80) {
-      std::size_t n = utf8_sequence(text, i);
-      if (n == 0) {
-        out.append("\xEF\xBF\xBD");
-        ++i;
-      } else {
-        out.append(text.substr(i, n));
-        i += n;
-      }
+    if (c >= 0x20 && c != '"' && c != '\\' && c < 0x80) {
+      ++i;
       continue;
     }
+    if (c >= 0x80) {
+      auto sequence = utf8_sequence(text, i);
+      if (!sequence.valid) {
+        out.append(text, run, i - run);
+        out.append("\xEF\xBF\xBD");
+        run = i + sequence.length;
+      }
+      i += sequence.length;
+      continue;
+    }
+    out.append(text, run, i - run);
     switch (c) {
     case '"':
       out.append("\\\"");
@@ -71,16 +91,13 @@ void append_json_string(std::string& out, std::string_view text) {
       out.append("\\f");
       break;
     default:
-      if (c < 0x20) {
-        out.append("\\u00");
-        out.push_back(k_hex[c >> 4]);
-        out.push_back(k_hex[c & 0xF]);
-      } else {
-        out.push_back(static_cast<char>(c));
-      }
+      out.append("\\u00");
+      out.push_back(k_hex[c >> 4]);
+      out.push_back(k_hex[c & 0xF]);
     }
-    ++i;
+    run = ++i;
   }
+  out.append(text, run, text.size() - run);
   out.push_back('"');
 }
 

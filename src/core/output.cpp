@@ -1,3 +1,4 @@
+#include <crm/json.hpp>
 #include <crm/output.hpp>
 
 #include <utf8proc.h>
@@ -127,62 +128,6 @@ char32_t decode_utf8(std::string_view s, std::size_t length) {
   for (std::size_t i = 1; i < length; ++i)
     code_point = (code_point << 6) | (static_cast<unsigned char>(s[i]) & 0x3F);
   return code_point;
-}
-
-// JSON string per RFC 8259. Valid UTF-8 passes through; each ill-formed
-// subpart becomes U+FFFD, so the output is always valid JSON.
-void append_json_string(std::string& out, std::string_view s) {
-  out.push_back('"');
-  std::size_t run_start = 0;
-  std::size_t i = 0;
-  while (i < s.size()) {
-    const auto byte = static_cast<unsigned char>(s[i]);
-    if (byte >= 0x20 && byte < 0x80 && byte != '"' && byte != '\\') {
-      ++i;
-      continue;
-    }
-    if (byte >= 0x80) {
-      const auto sequence = next_utf8(s.substr(i));
-      if (!sequence.valid) {
-        out.append(s, run_start, i - run_start);
-        out.append(k_replacement_character);
-        run_start = i + sequence.length;
-      }
-      i += sequence.length;
-      continue;
-    }
-    out.append(s, run_start, i - run_start);
-    switch (byte) {
-    case '"':
-      out.append("\\\"");
-      break;
-    case '\\':
-      out.append("\\\\");
-      break;
-    case '\n':
-      out.append("\\n");
-      break;
-    case '\t':
-      out.append("\\t");
-      break;
-    case '\r':
-      out.append("\\r");
-      break;
-    case '\b':
-      out.append("\\b");
-      break;
-    case '\f':
-      out.append("\\f");
-      break;
-    default:
-      out.append("\\u00");
-      append_hex_byte(out, byte);
-    }
-    ++i;
-    run_start = i;
-  }
-  out.append(s, run_start, s.size() - run_start);
-  out.push_back('"');
 }
 
 void append_json_value(std::string& out, const Cell& cell) {
