@@ -4,6 +4,7 @@
 #include <crm/normalize.hpp>
 #include <crm/personal_data.hpp>
 
+#include "contact_store.hpp"
 #include "fts_rank.hpp"
 
 #include <SQLiteCpp/Exception.h>
@@ -19,49 +20,6 @@
 namespace crm {
 
 namespace {
-
-enum class Kind { id, text, email, phone, country, date, stamp };
-
-struct FieldInfo {
-  std::string_view name;
-  Kind kind;
-  std::optional<std::string> Contact::*member;
-};
-
-// The fixed fields in output order; `member` is null for id and the stamps.
-const std::array<FieldInfo, 17> k_fields = {{
-    {"id", Kind::id, nullptr},
-    {"external_id", Kind::text, &Contact::external_id},
-    {"email", Kind::email, &Contact::email},
-    {"phone", Kind::phone, &Contact::phone},
-    {"first_name", Kind::text, &Contact::first_name},
-    {"last_name", Kind::text, &Contact::last_name},
-    {"company", Kind::text, &Contact::company},
-    {"street", Kind::text, &Contact::street},
-    {"postcode", Kind::text, &Contact::postcode},
-    {"city", Kind::text, &Contact::city},
-    {"country", Kind::country, &Contact::country},
-    {"birthdate", Kind::date, &Contact::birthdate},
-    {"stage", Kind::text, &Contact::stage},
-    {"owner", Kind::text, &Contact::owner},
-    {"source", Kind::text, &Contact::source},
-    {"created_at", Kind::stamp, nullptr},
-    {"updated_at", Kind::stamp, nullptr},
-}};
-
-const std::array<std::string_view, 17> k_field_names = [] {
-  std::array<std::string_view, 17> names{};
-  for (std::size_t i = 0; i < k_fields.size(); ++i)
-    names[i] = k_fields[i].name;
-  return names;
-}();
-
-const FieldInfo* field_info(std::string_view name) {
-  for (const auto& f : k_fields)
-    if (f.name == name)
-      return &f;
-  return nullptr;
-}
 
 constexpr std::string_view k_select_columns =
     "c.id, c.external_id, c.email, c.phone, c.first_name, c.last_name, c.company, c.street, "
@@ -95,7 +53,7 @@ std::vector<std::string> split(std::string_view text, char separator) {
 void read_contact(SQLite::Statement& s, bool with_attrs, Contact& c) {
   c.id = s.getColumn(0).getInt64();
   for (std::size_t i = 1; i < 15; ++i)
-    c.*(k_fields[i].member) = optional_text(s.getColumn(static_cast<int>(i)));
+    c.*(field_table()[i].member) = optional_text(s.getColumn(static_cast<int>(i)));
   c.created_at = s.getColumn(15).getString();
   c.updated_at = s.getColumn(16).getString();
   c.tags.clear();
@@ -111,268 +69,6 @@ void read_contact(SQLite::Statement& s, bool with_attrs, Contact& c) {
   }
 }
 
-bool valid_attr_key(std::string_view key) {
-  return !key.empty() && std::all_of(key.begin(), key.end(), [](char ch) {
-    return (ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-           ch == '_' || ch == '-' || ch == '.';
-  });
-}
-
-std::string normalize_tag(std::string_view tag) {
-  std::string t = normalize_text(tag, "tag");
-  if (t.empty())
-    throw Error(Exit::data, "invalid tag '': empty");
-  if (t.find_first_of("\t\r\n") != std::string::npos)
-    throw Error(Exit::data, "invalid tag: contains a tab or line break");
-  if (t.find(';') != std::string::npos)
-    throw Error(Exit::data, fmt::format("invalid tag '{}': contains ';'", t),
-                "';' separates tags in text output");
-  return t;
-}
-
-// Applies `changes` to `c`, normalising every value; phone numbers are read
-// with the contact's own country as region, else `default_country`.
-void apply_changes(Contact& c, const ContactChanges& changes, std::string_view default_country,
-                   bool& stage_set) {
-  std::optional<std::string> new_phone;
-  bool phone_given = false;
-  for (const auto& [name, value] : changes.fields) {
-    const FieldInfo* info = field_info(name);
-    if (info == nullptr)
-      throw Error(Exit::data, fmt::format("unknown field '{}'", name),
-                  "fields: external_id, email, phone, first_name, last_name, company, street, "
-                  "postcode, city, country, birthdate, stage, owner, source");
-    if (info->member == nullptr)
-      throw Error(Exit::data, fmt::format("field '{}' cannot be set", name));
-    std::optional<std::string> normalised;
-    if (value && !value->empty()) {
-      switch (info->kind) {
-      case Kind::email:
-        normalised = normalize_email_display(*value);
-        break;
-      case Kind::phone:
-        phone_given = true;
-        new_phone = *value;
-        continue;
-      case Kind::country:
-        normalised = normalize_country(*value);
-        break;
-      case Kind::date:
-        normalised = normalize_date(*value, name);
-        break;
-      default: {
-        auto text = normalize_text(*value, name);
-        if (!text.empty())
-          normalised = std::move(text);
-      }
-      }
-    } else if (info->kind == Kind::phone) {
-      phone_given = true;
-      new_phone.reset();
-      continue;
-    }
-    if (info->member == &Contact::stage)
-      stage_set = true;
-    c.*(info->member) = std::move(normalised);
-  }
-  if (phone_given) {
-    if (new_phone)
-      c.phone = normalize_phone(*new_phone, c.country ? *c.country : default_country);
-    else
-      c.phone.reset();
-  }
-  for (const auto& [key, value] : changes.attrs) {
-    if (!valid_attr_key(key))
-      throw Error(Exit::data, fmt::format("invalid attribute name '{}'", key),
-                  "use letters, digits, '_', '-' and '.'");
-    auto it =
-        std::lower_bound(c.attrs.begin(), c.attrs.end(), key,
-                         [](const auto& pair, const std::string& k) { return pair.first < k; });
-    bool present = it != c.attrs.end() && it->first == key;
-    std::string text = value ? normalize_text(*value, fmt::format("attribute '{}'", key)) : "";
-    if (text.empty()) {
-      if (present)
-        c.attrs.erase(it);
-    } else if (present) {
-      it->second = std::move(text);
-    } else {
-      c.attrs.insert(it, {key, std::move(text)});
-    }
-  }
-  for (const auto& tag : changes.add_tags) {
-    auto t = normalize_tag(tag);
-    auto it = std::lower_bound(c.tags.begin(), c.tags.end(), t);
-    if (it == c.tags.end() || *it != t)
-      c.tags.insert(it, std::move(t));
-  }
-  for (const auto& tag : changes.remove_tags) {
-    auto t = normalize_tag(tag);
-    auto it = std::lower_bound(c.tags.begin(), c.tags.end(), t);
-    if (it != c.tags.end() && *it == t)
-      c.tags.erase(it);
-  }
-}
-
-void append_json_value(std::string& out, const std::optional<std::string>& v) {
-  if (v)
-    append_json_string(out, *v);
-  else
-    out += "null";
-}
-
-void append_json_list(std::string& out, const std::vector<std::string>& items) {
-  out += '[';
-  for (std::size_t i = 0; i < items.size(); ++i) {
-    if (i > 0)
-      out += ',';
-    append_json_string(out, items[i]);
-  }
-  out += ']';
-}
-
-std::optional<std::string> attr_value(const Contact& c, const std::string& key) {
-  for (const auto& [k, v] : c.attrs)
-    if (k == key)
-      return v;
-  return std::nullopt;
-}
-
-// The history detail of a change from `before` to `after` as a JSON object
-// {"field": [old, new], "attr.key": [old, new], "tags": {"added": [...],
-// "removed": [...]}}; empty if nothing changed.
-std::string change_detail(const Contact& before, const Contact& after) {
-  std::string out;
-  auto add_pair = [&](std::string_view key, const std::optional<std::string>& old_value,
-                      const std::optional<std::string>& new_value) {
-    out += out.empty() ? "{" : ",";
-    append_json_string(out, key);
-    out += ":[";
-    append_json_value(out, old_value);
-    out += ',';
-    append_json_value(out, new_value);
-    out += ']';
-  };
-  for (const auto& f : k_fields)
-    if (f.member != nullptr && before.*(f.member) != after.*(f.member))
-      add_pair(f.name, before.*(f.member), after.*(f.member));
-  std::map<std::string, int> keys;
-  for (const auto& [k, v] : before.attrs)
-    keys[k];
-  for (const auto& [k, v] : after.attrs)
-    keys[k];
-  for (const auto& [k, unused] : keys) {
-    auto old_value = attr_value(before, k);
-    auto new_value = attr_value(after, k);
-    if (old_value != new_value)
-      add_pair("attr." + k, old_value, new_value);
-  }
-  std::vector<std::string> added, removed;
-  std::set_difference(after.tags.begin(), after.tags.end(), before.tags.begin(), before.tags.end(),
-                      std::back_inserter(added));
-  std::set_difference(before.tags.begin(), before.tags.end(), after.tags.begin(), after.tags.end(),
-                      std::back_inserter(removed));
-  if (!added.empty() || !removed.empty()) {
-    out += out.empty() ? "{" : ",";
-    out += "\"tags\":{";
-    if (!added.empty()) {
-      out += "\"added\":";
-      append_json_list(out, added);
-    }
-    if (!removed.empty()) {
-      out += added.empty() ? "\"removed\":" : ",\"removed\":";
-      append_json_list(out, removed);
-    }
-    out += '}';
-  }
-  if (!out.empty())
-    out += '}';
-  return out;
-}
-
-void record_history(Database& db, std::int64_t id, const WriteContext& ctx, std::string_view action,
-                    const std::string& detail) {
-  SQLite::Statement insert(db.sql(), "INSERT INTO history (contact_id, at, action, source, detail) "
-                                     "VALUES (?, ?, ?, ?, ?)");
-  insert.bind(1, static_cast<std::int64_t>(id));
-  insert.bind(2, format_time(ctx.now));
-  insert.bind(3, std::string(action));
-  insert.bind(4, ctx.source);
-  if (detail.empty())
-    insert.bind(5);
-  else
-    insert.bind(5, detail);
-  insert.exec();
-}
-
-void bind_optional(SQLite::Statement& s, int index, const std::optional<std::string>& v) {
-  if (v)
-    s.bind(index, *v);
-  else
-    s.bind(index);
-}
-
-// Refuses an email or external id that belongs to another contact.
-void check_unique(Database& db, const Contact& c) {
-  if (c.email) {
-    SQLite::Statement q(db.sql(),
-                        "SELECT id FROM contact WHERE email_norm = ? AND id != ? LIMIT 1");
-    q.bind(1, email_match_key(*c.email));
-    q.bind(2, static_cast<std::int64_t>(c.id));
-    if (q.executeStep())
-      throw Error(Exit::data,
-                  fmt::format("email '{}' already belongs to contact {}", *c.email,
-                              q.getColumn(0).getInt64()),
-                  fmt::format("change that contact with 'crm contact update {}'",
-                              q.getColumn(0).getInt64()));
-  }
-  if (c.external_id) {
-    SQLite::Statement q(db.sql(), "SELECT id FROM contact WHERE external_id = ? AND id != ?");
-    q.bind(1, *c.external_id);
-    q.bind(2, static_cast<std::int64_t>(c.id));
-    if (q.executeStep())
-      throw Error(Exit::data, fmt::format("external id '{}' already belongs to contact {}",
-                                          *c.external_id, q.getColumn(0).getInt64()));
-  }
-}
-
-void write_attrs_and_tags(Database& db, const Contact& before, const Contact& after) {
-  for (const auto& [k, v] : before.attrs) {
-    if (!attr_value(after, k)) {
-      SQLite::Statement del(db.sql(), "DELETE FROM contact_attr WHERE contact_id = ? AND key = ?");
-      del.bind(1, static_cast<std::int64_t>(after.id));
-      del.bind(2, k);
-      del.exec();
-    }
-  }
-  for (const auto& [k, v] : after.attrs) {
-    if (attr_value(before, k) == v)
-      continue;
-    SQLite::Statement up(db.sql(),
-                         "INSERT INTO contact_attr (contact_id, key, value) VALUES (?, ?, ?) "
-                         "ON CONFLICT (contact_id, key) DO UPDATE SET value = excluded.value");
-    up.bind(1, static_cast<std::int64_t>(after.id));
-    up.bind(2, k);
-    up.bind(3, v);
-    up.exec();
-  }
-  for (const auto& t : before.tags) {
-    if (!std::binary_search(after.tags.begin(), after.tags.end(), t)) {
-      SQLite::Statement del(db.sql(), "DELETE FROM contact_tag WHERE contact_id = ? AND tag = ?");
-      del.bind(1, static_cast<std::int64_t>(after.id));
-      del.bind(2, t);
-      del.exec();
-    }
-  }
-  for (const auto& t : after.tags) {
-    if (!std::binary_search(before.tags.begin(), before.tags.end(), t)) {
-      SQLite::Statement ins(db.sql(), "INSERT INTO contact_tag (contact_id, tag) VALUES (?, ?)");
-      ins.bind(1, static_cast<std::int64_t>(after.id));
-      ins.bind(2, t);
-      ins.exec();
-    }
-  }
-}
-
 std::string_view action_for(const ContactChanges& changes) {
   bool only_tags = changes.fields.empty() && changes.attrs.empty();
   if (only_tags && changes.remove_tags.empty())
@@ -384,7 +80,7 @@ std::string_view action_for(const ContactChanges& changes) {
 
 } // namespace
 
-std::span<const std::string_view> contact_fields() { return k_field_names; }
+std::span<const std::string_view> contact_fields() { return field_names(); }
 
 std::optional<std::string> contact_field(const Contact& c, std::string_view name) {
   if (name == "id")
@@ -400,44 +96,17 @@ std::optional<std::string> contact_field(const Contact& c, std::string_view name
 }
 
 std::int64_t add_contact(Database& db, const ContactChanges& changes, const WriteContext& ctx) {
-  Contact empty;
   Contact c;
   bool stage_set = false;
   apply_changes(c, changes, ctx.default_country, stage_set);
   c.created_at = c.updated_at = format_time(ctx.now);
   try {
     db.write([&] {
-      check_unique(db, c);
-      SQLite::Statement insert(
-          db.sql(),
-          "INSERT INTO contact (external_id, email, email_norm, phone, first_name, last_name, "
-          "company, street, postcode, city, country, birthdate, stage, stage_manual, owner, "
-          "source, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, "
-          "?, ?, ?) RETURNING id");
-      bind_optional(insert, 1, c.external_id);
-      bind_optional(insert, 2, c.email);
-      bind_optional(insert, 3,
-                    c.email ? std::optional<std::string>(email_match_key(*c.email)) : std::nullopt);
-      bind_optional(insert, 4, c.phone);
-      bind_optional(insert, 5, c.first_name);
-      bind_optional(insert, 6, c.last_name);
-      bind_optional(insert, 7, c.company);
-      bind_optional(insert, 8, c.street);
-      bind_optional(insert, 9, c.postcode);
-      bind_optional(insert, 10, c.city);
-      bind_optional(insert, 11, c.country);
-      bind_optional(insert, 12, c.birthdate);
-      bind_optional(insert, 13, c.stage);
-      insert.bind(14, stage_set && c.stage ? 1 : 0);
-      bind_optional(insert, 15, c.owner);
-      bind_optional(insert, 16, c.source);
-      insert.bind(17, c.created_at);
-      insert.bind(18, c.updated_at);
-      insert.executeStep();
-      c.id = insert.getColumn(0).getInt64();
-      empty.id = c.id;
-      write_attrs_and_tags(db, empty, c);
-      record_history(db, c.id, ctx, "add", change_detail(empty, c));
+      ContactWriter writer(db);
+      writer.check_unique(c);
+      writer.insert(c, stage_set && c.stage);
+      Contact none;
+      writer.history(c.id, ctx, "add", change_detail(none, c));
     });
   } catch (const std::exception& e) {
     throw_sqlite_error(e, "cannot add contact");
@@ -450,6 +119,7 @@ std::size_t update_contacts(Database& db, std::span<const std::int64_t> ids,
   std::size_t changed = 0;
   try {
     db.write([&] {
+      ContactWriter writer(db);
       for (auto id : ids) {
         auto before = find_contact(db, id);
         if (!before)
@@ -460,37 +130,10 @@ std::size_t update_contacts(Database& db, std::span<const std::int64_t> ids,
         std::string detail = change_detail(*before, after);
         if (detail.empty())
           continue;
-        check_unique(db, after);
+        writer.check_unique(after);
         after.updated_at = format_time(ctx.now);
-        SQLite::Statement update(
-            db.sql(), "UPDATE contact SET external_id = ?, email = ?, email_norm = ?, phone = ?, "
-                      "first_name = ?, last_name = ?, company = ?, street = ?, postcode = ?, "
-                      "city = ?, country = ?, birthdate = ?, stage = ?, owner = ?, source = ?, "
-                      "updated_at = ?, stage_manual = CASE WHEN ? THEN 1 ELSE stage_manual END "
-                      "WHERE id = ?");
-        bind_optional(update, 1, after.external_id);
-        bind_optional(update, 2, after.email);
-        bind_optional(update, 3,
-                      after.email ? std::optional<std::string>(email_match_key(*after.email))
-                                  : std::nullopt);
-        bind_optional(update, 4, after.phone);
-        bind_optional(update, 5, after.first_name);
-        bind_optional(update, 6, after.last_name);
-        bind_optional(update, 7, after.company);
-        bind_optional(update, 8, after.street);
-        bind_optional(update, 9, after.postcode);
-        bind_optional(update, 10, after.city);
-        bind_optional(update, 11, after.country);
-        bind_optional(update, 12, after.birthdate);
-        bind_optional(update, 13, after.stage);
-        bind_optional(update, 14, after.owner);
-        bind_optional(update, 15, after.source);
-        update.bind(16, after.updated_at);
-        update.bind(17, stage_set ? 1 : 0);
-        update.bind(18, static_cast<std::int64_t>(id));
-        update.exec();
-        write_attrs_and_tags(db, *before, after);
-        record_history(db, id, ctx, action_for(changes), detail);
+        writer.update(*before, after, stage_set);
+        writer.history(id, ctx, action_for(changes), detail);
         ++changed;
       }
     });
@@ -507,6 +150,7 @@ void add_note(Database& db, std::span<const std::int64_t> ids, std::string_view 
     throw Error(Exit::data, "invalid note: empty");
   try {
     db.write([&] {
+      ContactWriter writer(db);
       for (auto id : ids) {
         SQLite::Statement insert(
             db.sql(), "INSERT INTO note (contact_id, body, created_at) VALUES (?, ?, ?)");
@@ -517,7 +161,7 @@ void add_note(Database& db, std::span<const std::int64_t> ids, std::string_view 
         std::string detail = "{\"note\":";
         append_json_string(detail, body);
         detail += '}';
-        record_history(db, id, ctx, "note", detail);
+        writer.history(id, ctx, "note", detail);
       }
     });
   } catch (const std::exception& e) {
@@ -757,8 +401,8 @@ void list_contacts(Database& db, const ListQuery& query,
       // Only names from the fixed field table reach here (parse_sort).
       const FieldInfo* info = field_info(key.field);
       assert(info != nullptr);
-      sql +=
-          info->kind == Kind::email ? std::string("c.email_norm") : fmt::format("c.{}", info->name);
+      sql += info->kind == FieldKind::email ? std::string("c.email_norm")
+                                            : fmt::format("c.{}", info->name);
     }
     sql += key.descending ? " DESC, " : ", ";
   }

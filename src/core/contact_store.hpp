@@ -1,0 +1,72 @@
+#pragma once
+
+#include <crm/contacts.hpp>
+
+#include <SQLiteCpp/Statement.h>
+
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+namespace crm {
+
+enum class FieldKind { id, text, email, phone, country, date, stamp };
+
+// A fixed contact field; `member` is null for id and the time stamps.
+struct FieldInfo {
+  std::string_view name;
+  FieldKind kind;
+  std::optional<std::string> Contact::*member;
+};
+
+// The fixed fields in output order, their names, and one by name (nullptr
+// if unknown).
+std::span<const FieldInfo> field_table();
+std::span<const std::string_view> field_names();
+const FieldInfo* field_info(std::string_view name);
+
+// Attribute names: letters, digits, '_', '-' and '.'.
+bool valid_attr_key(std::string_view key);
+
+// Applies `changes` to `c`, normalising every value (SPEC.md section 6);
+// phone numbers are read with the contact's own country as region, else
+// `default_country`. Sets `stage_set` if the stage was given. Throws
+// Error(Exit::data) for an invalid value or an unknown field.
+void apply_changes(Contact& c, const ContactChanges& changes, std::string_view default_country,
+                   bool& stage_set);
+
+// What changed from `before` to `after` as the JSON of a history entry
+// ({"field": [old, new], "attr.key": [old, new], "tags": {"added": [..],
+// "removed": [..]}}); empty if nothing changed.
+std::string change_detail(const Contact& before, const Contact& after);
+
+// Writes contacts with prepared statements that are reused for every row,
+// so bulk paths pay for parsing SQL once. All calls belong inside a write
+// transaction of the caller.
+class ContactWriter {
+public:
+  explicit ContactWriter(Database& db);
+
+  // Inserts `c` with its attributes and tags; sets c.id.
+  void insert(Contact& c, bool stage_manual);
+  // Writes `after` over `before` (same id): fields, attributes, tags.
+  void update(const Contact& before, const Contact& after, bool stage_set);
+  void history(std::int64_t id, const WriteContext& ctx, std::string_view action,
+               const std::string& detail);
+  // The contact that has this normalised email / external id / phone,
+  // other than `except`; the lowest id if several.
+  std::optional<std::int64_t> owner_of_email(const std::string& match_key, std::int64_t except);
+  std::optional<std::int64_t> owner_of_external_id(const std::string& id, std::int64_t except);
+  std::optional<std::int64_t> owner_of_phone(const std::string& e164, std::int64_t except);
+  // Refuses (Error(Exit::data)) an email or external id that another contact has.
+  void check_unique(const Contact& c);
+
+private:
+  void update_attrs_and_tags(const Contact& before, const Contact& after);
+  Database& m_db;
+  SQLite::Statement m_insert, m_update, m_history, m_attr_set, m_attr_delete, m_tag_add,
+      m_tag_delete, m_by_email, m_by_external_id, m_by_phone;
+};
+
+} // namespace crm
