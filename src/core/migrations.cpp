@@ -104,7 +104,34 @@ CREATE TRIGGER note_fts_delete AFTER DELETE ON note BEGIN
 END;
 )sql";
 
-constexpr std::array<std::string_view, 1> k_migrations = {k_contacts};
+// 2: import batches, and what each changed, so an import can be undone.
+constexpr std::string_view k_imports = R"sql(
+CREATE TABLE import_batch (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  kind        TEXT NOT NULL,
+  source      TEXT,
+  profile     TEXT,
+  started_at  TEXT NOT NULL,
+  finished_at TEXT,
+  inserted    INTEGER NOT NULL DEFAULT 0,
+  updated     INTEGER NOT NULL DEFAULT 0,
+  unchanged   INTEGER NOT NULL DEFAULT 0,
+  rejected    INTEGER NOT NULL DEFAULT 0
+) STRICT;
+
+-- One row per contact an import created or changed; `before` is the
+-- contact as it was (JSON), for undo. It holds personal data.
+CREATE TABLE import_change (
+  batch_id   INTEGER NOT NULL REFERENCES import_batch(id),
+  contact_id INTEGER NOT NULL REFERENCES contact(id),
+  action     TEXT NOT NULL,
+  before     TEXT,
+  PRIMARY KEY (batch_id, contact_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX import_change_by_contact ON import_change(contact_id);
+)sql";
+
+constexpr std::array<std::string_view, 2> k_migrations = {k_contacts, k_imports};
 
 } // namespace
 

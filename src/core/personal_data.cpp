@@ -11,6 +11,7 @@ constexpr std::array k_tables = {
     PersonalTable{"contact_tag", "contact_id", BlocksDelete::no},
     PersonalTable{"note", "contact_id", BlocksDelete::no},
     PersonalTable{"history", "contact_id", BlocksDelete::no},
+    PersonalTable{"import_change", "contact_id", BlocksDelete::no},
 };
 
 } // namespace

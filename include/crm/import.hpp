@@ -1,0 +1,71 @@
+#pragma once
+
+#include <crm/contacts.hpp>
+#include <crm/database.hpp>
+#include <crm/readers.hpp>
+
+#include <cstddef>
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace crm {
+
+// Which field decides that a row is a contact already known.
+enum class ImportKey { email, external_id, phone, none };
+// What a row whose key is known does.
+enum class OnConflict { update, skip, fail };
+enum class DryRun { no, yes };
+enum class Strict { no, yes };
+
+std::optional<ImportKey> parse_import_key(std::string_view name);
+std::optional<OnConflict> parse_on_conflict(std::string_view name);
+
+struct ImportOptions {
+  // "Source Column" -> target: a contact field, "tags", "attr.NAME", or "-"
+  // to ignore the column. Other columns map by name (case, spaces and
+  // hyphens aside, and a few common aliases like "E-Mail" or "Zip").
+  std::vector<std::pair<std::string, std::string>> map;
+  ImportKey key = ImportKey::email;
+  OnConflict on_conflict = OnConflict::update;
+  Strict strict = Strict::no; // yes: an unmapped column is an error, not an attribute
+  DryRun dry_run = DryRun::no;
+  std::size_t batch = 0; // rows per transaction; 0: the whole input
+  std::optional<std::size_t> max_rejects;
+  std::string source; // the input's name, recorded with the batch
+};
+
+struct ImportSummary {
+  std::size_t inserted = 0;
+  std::size_t updated = 0;
+  std::size_t unchanged = 0;
+  std::size_t rejected = 0;
+  std::int64_t batch_id = 0; // 0 in a dry run
+};
+
+// Receives each rejected row with the reason, as it happens.
+class RejectSink {
+public:
+  virtual ~RejectSink() = default;
+  virtual void reject(const RecordReader& reader, const InputRecord& record,
+                      std::string_view reason) = 0;
+};
+
+// Imports contacts from `reader`: maps columns, normalises and validates
+// every value as `contact add` does, and inserts or updates by the key, each
+// change in the history with the batch as its source. A row that cannot be
+// read, has an invalid value or conflicts with another contact is given to
+// `rejects` and the import goes on. Each `batch` rows are one transaction.
+// Throws Error(Exit::data) (nothing of the current batch written) when the
+// rejects exceed max_rejects, on --on-conflict fail for a known row, or with
+// Strict::yes for an unmapped column. `progress` is called now and then
+// with the rows read so far.
+ImportSummary import_contacts(Database& db, RecordReader& reader, const ImportOptions& options,
+                              const WriteContext& ctx, RejectSink& rejects,
+                              const std::function<void(std::size_t)>& progress);
+
+} // namespace crm

@@ -1,0 +1,477 @@
+#include <crm/error.hpp>
+#include <crm/import.hpp>
+#include <crm/json.hpp>
+#include <crm/normalize.hpp>
+
+#include "contact_store.hpp"
+
+#include <SQLiteCpp/Transaction.h>
+#include <fmt/core.h>
+
+#include <algorithm>
+#include <array>
+
+namespace crm {
+
+namespace {
+
+// Where the values of one input column go.
+struct Target {
+  enum class Kind { field, attr, tags, created_at, ignore } kind = Kind::ignore;
+  std::string name; // the field or attribute name
+};
+
+// Column names compare without case, spaces, hyphens and underscores.
+std::string simplify(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    if (c == ' ' || c == '-' || c == '_' || c == '.')
+      continue;
+    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  }
+  return out;
+}
+
+// Names people give the fields in their own files (simplified).
+constexpr std::array<std::pair<std::string_view, std::string_view>, 31> k_aliases = {{
+    {"mail", "email"},
+    {"emailaddress", "email"},
+    {"email", "email"},
+    {"telephone", "phone"},
+    {"tel", "phone"},
+    {"mobile", "phone"},
+    {"phonenumber", "phone"},
+    {"firstname", "first_name"},
+    {"givenname", "first_name"},
+    {"vorname", "first_name"},
+    {"lastname", "last_name"},
+    {"surname", "last_name"},
+    {"familyname", "last_name"},
+    {"nachname", "last_name"},
+    {"organization", "company"},
+    {"organisation", "company"},
+    {"firma", "company"},
+    {"address", "street"},
+    {"zip", "postcode"},
+    {"zipcode", "postcode"},
+    {"postalcode", "postcode"},
+    {"plz", "postcode"},
+    {"town", "city"},
+    {"ort", "city"},
+    {"countrycode", "country"},
+    {"land", "country"},
+    {"birthday", "birthdate"},
+    {"dateofbirth", "birthdate"},
+    {"dob", "birthdate"},
+    {"externalid", "external_id"},
+    {"note", "attr.note"},
+}};
+
+// An attribute name made from a column name: invalid characters become '_'.
+std::string attribute_name(std::string_view column) {
+  std::string out;
+  for (char c : column) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.';
+    out.push_back(ok ? c : '_');
+  }
+  return out.empty() ? "_" : out;
+}
+
+Target target_of(std::string_view target) {
+  if (target == "-")
+    return {Target::Kind::ignore, ""};
+  if (target == "tags")
+    return {Target::Kind::tags, ""};
+  if (target == "created_at")
+    return {Target::Kind::created_at, ""};
+  if (target.starts_with("attr.") && valid_attr_key(target.substr(5)))
+    return {Target::Kind::attr, std::string(target.substr(5))};
+  const FieldInfo* info = field_info(target);
+  if (info != nullptr && info->member != nullptr)
+    return {Target::Kind::field, std::string(target)};
+  throw Error(Exit::usage, fmt::format("--map: unknown field '{}'", std::string(target)),
+              "map to a contact field, tags, attr.NAME, or - to ignore the column");
+}
+
+Target resolve_column(const std::string& column, const ImportOptions& options) {
+  for (const auto& [from, to] : options.map)
+    if (from == column)
+      return target_of(to);
+  if (column.starts_with("attr.") && valid_attr_key(column.substr(5)))
+    return {Target::Kind::attr, column.substr(5)};
+  std::string simple = simplify(column);
+  if (simple == "id" || simple == "updatedat")
+    return {Target::Kind::ignore, ""};
+  if (simple == "tags" || simple == "categories")
+    return {Target::Kind::tags, ""};
+  if (simple == "createdat")
+    return {Target::Kind::created_at, ""};
+  for (const auto& f : field_table())
+    if (f.member != nullptr && simplify(f.name) == simple)
+      return {Target::Kind::field, std::string(f.name)};
+  for (const auto& [alias, field] : k_aliases)
+    if (alias == simple)
+      return target_of(field);
+  if (options.strict == Strict::yes)
+    throw Error(Exit::data, fmt::format("unmapped column '{}'", column),
+                "map it with --map \"COLUMN=field\" (or =- to ignore it), or drop --strict");
+  return {Target::Kind::attr, attribute_name(column)};
+}
+
+std::string key_name(ImportKey key) {
+  switch (key) {
+  case ImportKey::email:
+    return "email";
+  case ImportKey::external_id:
+    return "external_id";
+  case ImportKey::phone:
+    return "phone";
+  case ImportKey::none:
+    break;
+  }
+  return "none";
+}
+
+// The contact as it was, for undo: its set fields, attributes and tags.
+std::string snapshot(const Contact& c) {
+  std::string out = "{";
+  for (const auto& f : field_table()) {
+    if (f.member == nullptr || !(c.*(f.member)))
+      continue;
+    if (out.size() > 1)
+      out += ',';
+    append_json_string(out, f.name);
+    out += ':';
+    append_json_string(out, *(c.*(f.member)));
+  }
+  out += out.size() > 1 ? ",\"attrs\":{" : "\"attrs\":{";
+  for (std::size_t i = 0; i < c.attrs.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    append_json_string(out, c.attrs[i].first);
+    out += ':';
+    append_json_string(out, c.attrs[i].second);
+  }
+  out += "},\"tags\":[";
+  for (std::size_t i = 0; i < c.tags.size(); ++i) {
+    if (i > 0)
+      out += ',';
+    append_json_string(out, c.tags[i]);
+  }
+  out += "]}";
+  return out;
+}
+
+class Importer {
+public:
+  Importer(Database& db, RecordReader& reader, const ImportOptions& options,
+           const WriteContext& ctx, RejectSink& rejects)
+      : m_db(db), m_reader(reader), m_options(options), m_ctx(ctx), m_rejects(rejects),
+        m_writer(db),
+        m_change(db.sql(), "INSERT OR IGNORE INTO import_change (batch_id, contact_id, action, "
+                           "before) VALUES (?, ?, ?, ?)") {}
+
+  // Reads up to `limit` records (0: all); false when the input is done.
+  bool run(std::size_t limit, const std::function<void(std::size_t)>& progress) {
+    std::size_t n = 0;
+    while (limit == 0 || n < limit) {
+      if (!m_reader.next(m_record))
+        return false;
+      ++n;
+      ++m_rows;
+      row();
+      if (progress && (m_rows & 0x3FF) == 0)
+        progress(m_rows);
+    }
+    return true;
+  }
+
+  void set_batch(std::int64_t id) {
+    m_summary.batch_id = id;
+    m_ctx.source = fmt::format("import batch {}", id);
+  }
+  const ImportSummary& summary() const { return m_summary; }
+
+private:
+  void reject(std::string_view reason) {
+    ++m_summary.rejected;
+    m_rejects.reject(m_reader, m_record, reason);
+    if (m_options.max_rejects && m_summary.rejected > *m_options.max_rejects)
+      throw Error(Exit::data,
+                  fmt::format("too many rejected rows: more than {} (--max-rejects); nothing of "
+                              "this batch was imported",
+                              *m_options.max_rejects),
+                  "the rejected rows are listed above or in the --rejects file");
+  }
+
+  void update_targets() {
+    const auto& columns = m_reader.columns();
+    while (m_targets.size() < columns.size())
+      m_targets.push_back(resolve_column(columns[m_targets.size()], m_options));
+  }
+
+  void row() {
+    if (!m_record.error.empty())
+      return reject(m_record.error);
+    update_targets();
+    ContactChanges& changes = m_changes;
+    changes.fields.clear();
+    changes.attrs.clear();
+    changes.add_tags.clear();
+    std::optional<std::string> created_at;
+    for (std::size_t i = 0; i < m_record.values.size() && i < m_targets.size(); ++i) {
+      const auto& value = m_record.values[i];
+      if (!value || value->empty())
+        continue;
+      const Target& t = m_targets[i];
+      switch (t.kind) {
+      case Target::Kind::field:
+        changes.fields.emplace_back(t.name, *value);
+        break;
+      case Target::Kind::attr:
+        changes.attrs.emplace_back(t.name, *value);
+        break;
+      case Target::Kind::tags: {
+        std::size_t start = 0;
+        while (start <= value->size()) {
+          auto end = value->find(';', start);
+          auto tag = value->substr(start, end == std::string::npos ? end : end - start);
+          if (tag.find_first_not_of(' ') != std::string::npos)
+            changes.add_tags.push_back(tag);
+          if (end == std::string::npos)
+            break;
+          start = end + 1;
+        }
+        break;
+      }
+      case Target::Kind::created_at:
+        created_at = *value;
+        break;
+      case Target::Kind::ignore:
+        break;
+      }
+    }
+    Contact incoming;
+    try {
+      bool stage_set = false;
+      apply_changes(incoming, changes, m_ctx.default_country, stage_set);
+      if (created_at) {
+        auto t = parse_time(*created_at);
+        if (!t)
+          throw Error(Exit::data, fmt::format("invalid created_at '{}': expected RFC 3339 or "
+                                              "YYYY-MM-DD",
+                                              *created_at));
+        incoming.created_at = format_time(*t);
+      }
+    } catch (const Error& e) {
+      if (e.code() != Exit::data)
+        throw;
+      return reject(e.what());
+    }
+    std::optional<std::int64_t> existing;
+    switch (m_options.key) {
+    case ImportKey::email:
+      if (!incoming.email)
+        return reject("no email (the import key)");
+      existing = m_writer.owner_of_email(email_match_key(*incoming.email), 0);
+      break;
+    case ImportKey::external_id:
+      if (!incoming.external_id)
+        return reject("no external_id (the import key)");
+      existing = m_writer.owner_of_external_id(*incoming.external_id, 0);
+      break;
+    case ImportKey::phone:
+      if (!incoming.phone)
+        return reject("no phone (the import key)");
+      existing = m_writer.owner_of_phone(*incoming.phone, 0);
+      break;
+    case ImportKey::none:
+      break;
+    }
+    if (existing)
+      update(*existing, incoming);
+    else
+      insert(incoming);
+  }
+
+  // Refuses a row whose email or external id belongs to another contact.
+  bool conflicts(const Contact& c) {
+    try {
+      m_writer.check_unique(c);
+      return false;
+    } catch (const Error& e) {
+      if (e.code() != Exit::data)
+        throw;
+      reject(e.what());
+      return true;
+    }
+  }
+
+  void insert(Contact& c) {
+    if (m_options.key != ImportKey::none && conflicts(c))
+      return;
+    std::string now = format_time(m_ctx.now);
+    if (c.created_at.empty())
+      c.created_at = now;
+    c.updated_at = now;
+    m_writer.insert(c, c.stage.has_value());
+    Contact none;
+    m_writer.history(c.id, m_ctx, "import", change_detail(none, c));
+    record_change(c.id, "insert", nullptr);
+    ++m_summary.inserted;
+  }
+
+  void update(std::int64_t id, const Contact& incoming) {
+    if (m_options.on_conflict == OnConflict::fail)
+      throw Error(Exit::data,
+                  fmt::format("line {}: contact {} exists already (--on-conflict fail); nothing "
+                              "of this batch was imported",
+                              m_record.line, id));
+    if (m_options.on_conflict == OnConflict::skip) {
+      ++m_summary.unchanged;
+      return;
+    }
+    auto before = find_contact(m_db, id);
+    Contact after = *before;
+    // Only what the row has: an empty cell keeps the stored value.
+    for (const auto& f : field_table())
+      if (f.member != nullptr && incoming.*(f.member))
+        after.*(f.member) = incoming.*(f.member);
+    // The same address in other letters is no change: the stored spelling stays.
+    if (before->email && incoming.email &&
+        email_match_key(*before->email) == email_match_key(*incoming.email))
+      after.email = before->email;
+    for (const auto& [key, value] : incoming.attrs) {
+      auto it =
+          std::lower_bound(after.attrs.begin(), after.attrs.end(), key,
+                           [](const auto& pair, const std::string& k) { return pair.first < k; });
+      if (it != after.attrs.end() && it->first == key)
+        it->second = value;
+      else
+        after.attrs.insert(it, {key, value});
+    }
+    for (const auto& tag : incoming.tags) {
+      auto it = std::lower_bound(after.tags.begin(), after.tags.end(), tag);
+      if (it == after.tags.end() || *it != tag)
+        after.tags.insert(it, tag);
+    }
+    bool stage_set = incoming.stage.has_value();
+    std::string detail = change_detail(*before, after);
+    if (detail.empty()) {
+      ++m_summary.unchanged;
+      return;
+    }
+    if (conflicts(after))
+      return;
+    after.updated_at = format_time(m_ctx.now);
+    m_writer.update(*before, after, stage_set);
+    m_writer.history(id, m_ctx, "import", detail);
+    std::string image = snapshot(*before);
+    record_change(id, "update", &image);
+    ++m_summary.updated;
+  }
+
+  void record_change(std::int64_t id, const char* action, const std::string* before) {
+    m_change.bind(1, m_summary.batch_id);
+    m_change.bind(2, id);
+    m_change.bind(3, action);
+    if (before)
+      m_change.bind(4, *before);
+    else
+      m_change.bind(4);
+    m_change.exec();
+    m_change.reset();
+  }
+
+  Database& m_db;
+  RecordReader& m_reader;
+  const ImportOptions& m_options;
+  WriteContext m_ctx;
+  RejectSink& m_rejects;
+  ContactWriter m_writer;
+  SQLite::Statement m_change;
+  std::vector<Target> m_targets;
+  InputRecord m_record;
+  ContactChanges m_changes;
+  ImportSummary m_summary;
+  std::size_t m_rows = 0;
+};
+
+std::int64_t start_batch(Database& db, const ImportOptions& options, const WriteContext& ctx) {
+  SQLite::Statement insert(db.sql(), "INSERT INTO import_batch (kind, source, started_at) VALUES "
+                                     "('contacts', ?, ?) RETURNING id");
+  insert.bind(1, options.source);
+  insert.bind(2, format_time(ctx.now));
+  insert.executeStep();
+  return insert.getColumn(0).getInt64();
+}
+
+void finish_batch(Database& db, const ImportSummary& s, const WriteContext& ctx) {
+  SQLite::Statement update(db.sql(), "UPDATE import_batch SET finished_at = ?, inserted = ?, "
+                                     "updated = ?, unchanged = ?, rejected = ? WHERE id = ?");
+  update.bind(1, format_time(ctx.now));
+  update.bind(2, static_cast<std::int64_t>(s.inserted));
+  update.bind(3, static_cast<std::int64_t>(s.updated));
+  update.bind(4, static_cast<std::int64_t>(s.unchanged));
+  update.bind(5, static_cast<std::int64_t>(s.rejected));
+  update.bind(6, s.batch_id);
+  update.exec();
+}
+
+} // namespace
+
+std::optional<ImportKey> parse_import_key(std::string_view name) {
+  for (auto k : {ImportKey::email, ImportKey::external_id, ImportKey::phone, ImportKey::none})
+    if (key_name(k) == name)
+      return k;
+  return std::nullopt;
+}
+
+std::optional<OnConflict> parse_on_conflict(std::string_view name) {
+  if (name == "update")
+    return OnConflict::update;
+  if (name == "skip")
+    return OnConflict::skip;
+  if (name == "fail")
+    return OnConflict::fail;
+  return std::nullopt;
+}
+
+ImportSummary import_contacts(Database& db, RecordReader& reader, const ImportOptions& options,
+                              const WriteContext& ctx, RejectSink& rejects,
+                              const std::function<void(std::size_t)>& progress) {
+  for (const auto& [from, to] : options.map)
+    target_of(to);
+  try {
+    if (options.dry_run == DryRun::yes) {
+      // Everything happens, then is rolled back: the counts are exact.
+      SQLite::Transaction transaction(db.sql(), SQLite::TransactionBehavior::IMMEDIATE);
+      Importer importer(db, reader, options, ctx, rejects);
+      importer.set_batch(start_batch(db, options, ctx));
+      importer.run(0, progress);
+      auto summary = importer.summary();
+      summary.batch_id = 0;
+      return summary;
+    }
+    Importer importer(db, reader, options, ctx, rejects);
+    bool more = true;
+    bool first = true;
+    while (more) {
+      db.write([&] {
+        // The batch row belongs to the first transaction: an import that
+        // fails there leaves no trace.
+        if (first)
+          importer.set_batch(start_batch(db, options, ctx));
+        first = false;
+        more = importer.run(options.batch, progress);
+        finish_batch(db, importer.summary(), ctx);
+      });
+    }
+    return importer.summary();
+  } catch (const std::exception& e) {
+    throw_sqlite_error(e, "cannot import");
+  }
+}
+
+} // namespace crm
