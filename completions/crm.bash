@@ -5,7 +5,7 @@
 # bash-completion/completions/crm. It is static: it never runs crm.
 
 # Options that take a value, of every command (global ones included).
-_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source "
+_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source "
 
 _crm_contact_fields="id external_id email phone first_name last_name company street postcode city country birthdate stage owner source created_at updated_at tags attr."
 
@@ -16,6 +16,7 @@ _crm_options() {
   local own=""
   case "$1 $2" in
     "contact add") own="$fields" ;;
+    "contact import") own="--input-format --encoding --delimiter --map --key --on-conflict --strict --rejects --max-rejects --dry-run --batch" ;;
     "contact list") own="--where --sort --limit" ;;
     "contact search") own="--limit" ;;
     "contact update") own="$fields --unset --ids" ;;
@@ -29,7 +30,7 @@ _crm_options() {
 # _crm_subcommands CMD: the subcommands of a command.
 _crm_subcommands() {
   case "$1" in
-    contact) echo "add show list search update delete tag untag note history exists" ;;
+    contact) echo "add import show list search update delete tag untag note history exists" ;;
     db) echo "migrate check backup vacuum stats" ;;
     config) echo "check show" ;;
   esac
@@ -92,8 +93,23 @@ _crm() {
   local cmd="${path[0]:-}" sub="${path[1]:-}"
 
   case "$prev" in
-    --db | --config)
+    --db | --config | --rejects)
       _crm_files "$cur"
+      return
+      ;;
+    --input-format)
+      mapfile -t COMPREPLY < <(compgen -W "csv tsv json ndjson vcard" -- "$cur")
+      return
+      ;;
+    --key)
+      mapfile -t COMPREPLY < <(compgen -W "email external_id phone none" -- "$cur")
+      return
+      ;;
+    --on-conflict)
+      mapfile -t COMPREPLY < <(compgen -W "update skip fail" -- "$cur")
+      return
+      ;;
+    --encoding | --delimiter | --map | --max-rejects | --batch)
       return
       ;;
     -f | --format)
@@ -151,7 +167,7 @@ _crm() {
       ;;
     2)
       case "$cmd $sub" in
-        "db backup")
+        "db backup" | "contact import")
           _crm_files "$cur"
           ;;
         help\ *)

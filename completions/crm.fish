@@ -87,6 +87,7 @@ complete -c crm -n '__crm_at' -a help -d 'Show the help of a command'
 
 # crm contact
 complete -c crm -n '__crm_at contact' -a add -d 'Add a contact'
+complete -c crm -n '__crm_at contact' -a import -d 'Import contacts from csv, tsv, json, ndjson or vCard'
 complete -c crm -n '__crm_at contact' -a show -d 'Show contacts with all their attributes'
 complete -c crm -n '__crm_at contact' -a list -d 'List contacts'
 complete -c crm -n '__crm_at contact' -a search -d 'Find contacts by name, email, company, city, notes'
@@ -126,6 +127,17 @@ complete -c crm -n '__crm_in contact list' -l where -x -d 'Filter expression'
 complete -c crm -n '__crm_in contact list' -l sort -x -a '(__crm_field_list)' -d 'Sort by FIELD[,-FIELD]'
 complete -c crm -n '__crm_in contact list' -l limit -x -d 'At most N rows'
 complete -c crm -n '__crm_in contact search' -l limit -x -d 'At most N results (0 = all; default 20)'
+complete -c crm -n '__crm_in contact import' -l input-format -x -a 'csv tsv json ndjson vcard' -d 'Input format'
+complete -c crm -n '__crm_in contact import' -l encoding -x -d 'Input encoding, like cp1252'
+complete -c crm -n '__crm_in contact import' -l delimiter -x -d 'csv delimiter'
+complete -c crm -n '__crm_in contact import' -l map -x -d 'Map a column: "Source Column=field"'
+complete -c crm -n '__crm_in contact import' -l key -x -a 'email external_id phone none' -d 'Identity of a known contact'
+complete -c crm -n '__crm_in contact import' -l on-conflict -x -a 'update skip fail' -d 'What a known contact gets'
+complete -c crm -n '__crm_in contact import' -l strict -d 'An unmapped column is an error'
+complete -c crm -n '__crm_in contact import' -l rejects -r -F -d 'Write rejected rows to FILE'
+complete -c crm -n '__crm_in contact import' -l max-rejects -x -d 'Abort past N rejects'
+complete -c crm -n '__crm_in contact import' -l dry-run -d 'Validate and count, write nothing'
+complete -c crm -n '__crm_in contact import' -l batch -x -d 'Rows per transaction'
 
 # crm db
 complete -c crm -n '__crm_at db' -a migrate -d "Bring the database to this crm's schema"
@@ -145,6 +157,6 @@ complete -c crm -n '__crm_at completion' -a 'bash zsh fish' -d 'Shell'
 
 # crm help
 complete -c crm -n '__crm_at help' -a 'init contact db config completion help' -d 'Command'
-complete -c crm -n '__crm_at help contact' -a 'add show list search update delete tag untag note history exists' -d 'Subcommand'
+complete -c crm -n '__crm_at help contact' -a 'add import show list search update delete tag untag note history exists' -d 'Subcommand'
 complete -c crm -n '__crm_at help db' -a 'migrate check backup vacuum stats' -d 'Subcommand'
 complete -c crm -n '__crm_at help config' -a 'check show' -d 'Subcommand'

@@ -26,20 +26,21 @@ struct InputRecord {
   // json, ndjson, vcard: the record's original text, for the rejects file.
   std::string raw;
   // Not empty when the record cannot be read, and why: "expected 15 fields,
-  // found 14", "unterminated quoted field", "invalid UTF-8 in field 3".
+  // found 14", "unterminated quoted field", "invalid UTF-8 in column 'Name'".
   // The reader goes on with the next record where it can.
   std::string error;
 };
 
 struct ReaderOptions {
-  std::optional<InputFormat> format;     // else from the extension, else sniffed
-  std::optional<std::string> encoding;   // iconv name, like "cp1252"; default UTF-8
-                                         // (a UTF-8 or UTF-16 BOM decides by itself)
-  std::optional<char> delimiter;         // csv: else sniffed from the header (, ; tab)
+  std::optional<InputFormat> format;   // else from the extension, else sniffed
+  std::optional<std::string> encoding; // iconv name, like "cp1252"; default UTF-8
+                                       // (a UTF-8 or UTF-16 BOM decides by itself)
+  std::optional<char> delimiter;       // csv: else sniffed from the header (, ; tab)
 };
 
 // Streams records from an input, one at a time, in constant memory (a json
-// array is read whole). Values are UTF-8.
+// array too: its elements are found by a light scan and parsed one by one).
+// Values are UTF-8.
 class RecordReader {
 public:
   virtual ~RecordReader() = default;

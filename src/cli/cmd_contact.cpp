@@ -242,6 +242,7 @@ void register_contact(CLI::App& command, Context& ctx) {
       };
     });
   }
+  register_contact_import(*contact, ctx);
   {
     auto* cmd = contact->add_subcommand("show", "Show contacts with all their attributes");
     auto refs = std::make_shared<std::vector<std::string>>();

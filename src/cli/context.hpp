@@ -78,6 +78,7 @@ std::optional<std::string> env(const char* name);
 // Each fills in its command: subcommands, options and actions.
 void register_init(CLI::App& command, Context& ctx);
 void register_contact(CLI::App& command, Context& ctx);
+void register_contact_import(CLI::App& contact, Context& ctx);
 void register_db(CLI::App& command, Context& ctx);
 void register_config(CLI::App& command, Context& ctx);
 void register_completion(CLI::App& command, Context& ctx);

@@ -33,14 +33,16 @@ std::string simplify(std::string_view name) {
 }
 
 // Names people give the fields in their own files (simplified).
-constexpr std::array<std::pair<std::string_view, std::string_view>, 31> k_aliases = {{
+constexpr std::pair<std::string_view, std::string_view> k_aliases[] = {
     {"mail", "email"},
     {"emailaddress", "email"},
-    {"email", "email"},
+    {"emailadresse", "email"},
     {"telephone", "phone"},
     {"tel", "phone"},
     {"mobile", "phone"},
     {"phonenumber", "phone"},
+    {"telefon", "phone"},
+    {"handy", "phone"},
     {"firstname", "first_name"},
     {"givenname", "first_name"},
     {"vorname", "first_name"},
@@ -51,21 +53,27 @@ constexpr std::array<std::pair<std::string_view, std::string_view>, 31> k_aliase
     {"organization", "company"},
     {"organisation", "company"},
     {"firma", "company"},
+    {"unternehmen", "company"},
     {"address", "street"},
+    {"strasse", "street"},
+    {"straße", "street"},
     {"zip", "postcode"},
     {"zipcode", "postcode"},
     {"postalcode", "postcode"},
     {"plz", "postcode"},
     {"town", "city"},
     {"ort", "city"},
+    {"stadt", "city"},
     {"countrycode", "country"},
     {"land", "country"},
     {"birthday", "birthdate"},
     {"dateofbirth", "birthdate"},
     {"dob", "birthdate"},
+    {"geburtstag", "birthdate"},
+    {"geburtsdatum", "birthdate"},
     {"externalid", "external_id"},
     {"note", "attr.note"},
-}};
+};
 
 // An attribute name made from a column name: invalid characters become '_'.
 std::string attribute_name(std::string_view column) {
@@ -338,6 +346,11 @@ private:
     for (const auto& f : field_table())
       if (f.member != nullptr && incoming.*(f.member))
         after.*(f.member) = incoming.*(f.member);
+    // A contact found by another key keeps the external id it has: a second
+    // id for the same person in the source is a duplicate there, not a change
+    // here (and re-importing such a file would flip it back and forth).
+    if (m_options.key != ImportKey::external_id && before->external_id)
+      after.external_id = before->external_id;
     // The same address in other letters is no change: the stored spelling stays.
     if (before->email && incoming.email &&
         email_match_key(*before->email) == email_match_key(*incoming.email))

@@ -1,0 +1,176 @@
+#include "context.hpp"
+
+#include <crm/error.hpp>
+#include <crm/import.hpp>
+#include <crm/readers.hpp>
+#include <crm/rejects.hpp>
+
+#include <fmt/core.h>
+
+#include <chrono>
+#include <iostream>
+#include <unistd.h>
+
+namespace crm::cli {
+
+namespace {
+
+// Without --rejects: one stderr line per reject, at most 20, then a count.
+class StderrRejects : public RejectSink {
+public:
+  explicit StderrRejects(bool quiet) : m_quiet(quiet) {}
+  void reject(const RecordReader&, const InputRecord& record, std::string_view reason) override {
+    if (++m_count <= k_shown && !m_quiet)
+      std::cerr << fmt::format("crm: line {}: {}\n", record.line, reason);
+  }
+  void finish() const {
+    if (m_count > k_shown && !m_quiet)
+      std::cerr << fmt::format("crm: {} more rejected rows (write them all with --rejects FILE)\n",
+                               m_count - k_shown);
+  }
+
+private:
+  static constexpr std::size_t k_shown = 20;
+  bool m_quiet;
+  std::size_t m_count = 0;
+};
+
+// A one-line progress display (rows and rate), redrawn at most 10 times a
+// second, only when stderr is a terminal (or --progress always).
+class Progress {
+public:
+  explicit Progress(bool on) : m_on(on), m_start(std::chrono::steady_clock::now()) {}
+  void update(std::size_t rows) {
+    if (!m_on)
+      return;
+    auto now = std::chrono::steady_clock::now();
+    if (now - m_last < std::chrono::milliseconds(100))
+      return;
+    m_last = now;
+    double seconds = std::chrono::duration<double>(now - m_start).count();
+    std::cerr << fmt::format("\r\x1b[Kimporting: {} rows, {:.0f} rows/s", rows,
+                             seconds > 0 ? static_cast<double>(rows) / seconds : 0.0)
+              << std::flush;
+    m_drawn = true;
+  }
+  void clear() {
+    if (m_drawn)
+      std::cerr << "\r\x1b[K" << std::flush;
+  }
+
+private:
+  bool m_on;
+  bool m_drawn = false;
+  std::chrono::steady_clock::time_point m_start;
+  std::chrono::steady_clock::time_point m_last{};
+};
+
+} // namespace
+
+void register_contact_import(CLI::App& contact, Context& ctx) {
+  auto* cmd =
+      contact.add_subcommand("import", "Import contacts from csv, tsv, json, ndjson or vCard");
+  struct Args {
+    std::string file;
+    std::string input_format, encoding, delimiter, key = "email", on_conflict = "update", rejects;
+    std::vector<std::string> map;
+    bool strict = false, dry_run = false;
+    std::size_t batch = 0;
+    std::optional<std::size_t> max_rejects;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("file", a->file, "The input file, or - for stdin")->required();
+  cmd->add_option("--input-format", a->input_format, "csv, tsv, json, ndjson or vcard")
+      ->type_name("FMT")
+      ->check(CLI::IsMember({"csv", "tsv", "json", "ndjson", "vcard"}));
+  cmd->add_option("--encoding", a->encoding, "Input encoding, like cp1252 (default UTF-8)")
+      ->type_name("NAME");
+  cmd->add_option("--delimiter", a->delimiter, "csv delimiter (default: from the header)")
+      ->type_name("CHAR");
+  cmd->add_option("--map", a->map,
+                  "Map a column: \"Source Column=field\" (field, tags, attr.NAME, -)")
+      ->type_name("COLUMN=FIELD");
+  cmd->add_option("--key", a->key, "Identity: email, external_id, phone or none")
+      ->type_name("FIELD")
+      ->check(CLI::IsMember({"email", "external_id", "phone", "none"}));
+  cmd->add_option("--on-conflict", a->on_conflict, "A known contact: update, skip or fail")
+      ->type_name("WHAT")
+      ->check(CLI::IsMember({"update", "skip", "fail"}));
+  cmd->add_flag("--strict", a->strict, "An unmapped column is an error, not an attribute");
+  cmd->add_option("--rejects", a->rejects, "Write rejected rows to FILE (mode 0600)")
+      ->type_name("FILE");
+  cmd->add_option("--max-rejects", a->max_rejects, "Abort (65, nothing imported) past N rejects")
+      ->type_name("N");
+  cmd->add_flag("--dry-run", a->dry_run, "Validate and count, write nothing");
+  cmd->add_option("--batch", a->batch, "Rows per transaction (default: the whole input)")
+      ->type_name("N");
+  cmd->callback([&ctx, a] {
+    ctx.action = [&ctx, a] {
+      ReaderOptions reader_options;
+      if (!a->input_format.empty())
+        reader_options.format = parse_input_format(a->input_format);
+      if (!a->encoding.empty())
+        reader_options.encoding = a->encoding;
+      if (!a->delimiter.empty()) {
+        std::string d = a->delimiter == "\\t" || a->delimiter == "tab" ? "\t" : a->delimiter;
+        if (d.size() != 1)
+          throw Error(Exit::usage,
+                      fmt::format("--delimiter '{}': expected one character", a->delimiter));
+        reader_options.delimiter = d[0];
+      }
+      ImportOptions options;
+      for (const auto& m : a->map) {
+        auto eq = m.rfind('=');
+        if (eq == std::string::npos || eq == 0)
+          throw Error(Exit::usage, fmt::format("--map '{}': expected \"Source Column=field\"", m));
+        options.map.emplace_back(m.substr(0, eq), m.substr(eq + 1));
+      }
+      options.key = *parse_import_key(a->key);
+      options.on_conflict = *parse_on_conflict(a->on_conflict);
+      options.strict = a->strict ? Strict::yes : Strict::no;
+      options.dry_run = a->dry_run ? DryRun::yes : DryRun::no;
+      options.batch = a->batch;
+      options.max_rejects = a->max_rejects;
+      options.source = a->file;
+
+      auto& db = ctx.database();
+      auto write = ctx.write_context();
+      auto reader = open_reader(a->file, reader_options);
+      std::unique_ptr<RejectFile> file;
+      StderrRejects to_stderr(ctx.options.quiet);
+      if (!a->rejects.empty())
+        file = std::make_unique<RejectFile>(a->rejects);
+      RejectSink& sink = file ? static_cast<RejectSink&>(*file) : to_stderr;
+      bool tty = ::isatty(STDERR_FILENO) != 0;
+      Progress progress(!ctx.options.quiet && (ctx.options.progress == "always" ||
+                                               (ctx.options.progress == "auto" && tty)));
+      ImportSummary summary;
+      try {
+        summary = import_contacts(db, *reader, options, write, sink,
+                                  [&](std::size_t rows) { progress.update(rows); });
+      } catch (...) {
+        progress.clear();
+        if (file)
+          file->close();
+        throw;
+      }
+      progress.clear();
+      if (file)
+        file->close();
+      to_stderr.finish();
+      std::string line =
+          fmt::format("inserted {}, updated {}, unchanged {}, rejected {}", summary.inserted,
+                      summary.updated, summary.unchanged, summary.rejected);
+      if (file && summary.rejected > 0)
+        line += fmt::format(" (see {})", a->rejects);
+      if (options.dry_run == DryRun::yes)
+        line = "dry run: " + line + "; nothing was written";
+      else
+        line += fmt::format("; batch {}", summary.batch_id);
+      ctx.summary(line);
+      return 0;
+    };
+  });
+}
+
+} // namespace crm::cli

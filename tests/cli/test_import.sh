@@ -1,0 +1,143 @@
+#!/usr/bin/env bash
+# crm contact import: formats, encodings, mapping, keys, rejects, dry run, batches.
+# shellcheck source-path=SCRIPTDIR
+source "$(dirname "$0")/lib.sh"
+
+crm init
+dump() { sqlite3 crm.db "SELECT id, external_id, email, phone, first_name, last_name, country FROM contact ORDER BY id"; }
+
+begin "csv with a UTF-8 BOM, CRLF and ; (German Excel)"
+printf '\xef\xbb\xbfVorname;Nachname;E-Mail;Telefon;Land;PLZ\r\nAnna;M\xc3\xbcller;anna@example.com;030 1234567;de;10115\r\nJ\xc3\xb6rg;Gr\xc3\xb6\xc3\x9f;joerg@example.de;;DE;80331\r\n' >excel.csv
+crm contact import excel.csv
+expect_status 0
+expect_out ""
+expect_err "inserted 2, updated 0, unchanged 0, rejected 0; batch 1"
+crm contact list --fields id,first_name,last_name,email,phone,country,postcode -f csv
+expect_out 'id,first_name,last_name,email,phone,country,postcode
+1,Anna,Müller,anna@example.com,+49301234567,DE,10115
+2,Jörg,Größ,joerg@example.de,,DE,80331'
+
+begin "the same file again changes nothing, not even the history"
+history=$(sqlite3 crm.db "SELECT count(*) FROM history")
+crm contact import excel.csv
+expect_err "inserted 0, updated 0, unchanged 2, rejected 0; batch 2"
+if [ "$(sqlite3 crm.db "SELECT count(*) FROM history")" = "$history" ]; then ok; else fail "history grew"; fi
+
+begin "cp1252 with --encoding"
+printf 'first_name,last_name,email\nRen\xe9,K\xf6nig,rene@example.com\n' >legacy.csv
+crm contact import legacy.csv --encoding cp1252
+expect_status 0
+crm contact show rene@example.com --fields first_name,last_name --no-header -f csv
+expect_out "René,König"
+
+begin "without --encoding, invalid UTF-8 is a rejected row with the column named"
+printf 'email,first_name\nbad@example.com,Ren\xe9\nok@example.com,Ok\n' >latin.csv
+crm contact import latin.csv
+expect_err "crm: line 2: invalid UTF-8 in column 'first_name'
+inserted 1, updated 0, unchanged 0, rejected 1; batch 4"
+
+begin "rejects keep the input's format with line and reason; good rows land"
+cat >mixed.csv <<'CSV'
+email,phone,country,birthdate,first_name
+good1@example.com,,DE,,"Multi
+Line"
+not-an-email,,DE,,B
+bad-phone@example.com,12,DE,,C
+bad-country@example.com,,XX,,D
+bad-date@example.com,,DE,1990-02-30,E
+wrong@example.com,too,many,fields,here,really
+good2@example.com,,AT,,"Quoted, ""comma"""
+CSV
+crm contact import mixed.csv --rejects rejects.csv
+expect_status 0
+expect_err "inserted 2, updated 0, unchanged 0, rejected 5 (see rejects.csv); batch 5"
+if [ "$(stat -c %a rejects.csv)" = 600 ]; then ok; else fail "rejects.csv is not 0600"; fi
+cat >expected.csv <<'CSV'
+email,phone,country,birthdate,first_name,line,reason
+not-an-email,,DE,,B,4,invalid email 'not-an-email': no '@'
+bad-phone@example.com,12,DE,,C,5,invalid phone '12': not a valid number for its region (read with region DE)
+bad-country@example.com,,XX,,D,6,invalid country 'XX': not an ISO 3166 alpha-2 code
+bad-date@example.com,,DE,1990-02-30,E,7,invalid birthdate '1990-02-30': expected a date YYYY-MM-DD
+wrong@example.com,too,many,fields,here,really,8,"expected 5 fields, found 6"
+CSV
+same_file expected.csv rejects.csv
+crm contact show good2@example.com --fields first_name --no-header -f csv
+expect_out '"Quoted, ""comma"""'
+
+begin "an unterminated quote is a rejected row with the line where it starts"
+printf 'email,first_name\nq1@example.com,Fine\nq2@example.com,"Open\nstill open\n' >open.csv
+crm contact import open.csv
+expect_err "crm: line 3: unterminated quoted field
+inserted 1, updated 0, unchanged 0, rejected 1; batch 6"
+
+begin "--max-rejects aborts with 65 and changes nothing"
+before=$(dump)
+crm contact import mixed.csv --max-rejects 2 --key none
+expect_status 65
+expect_err_contains "too many rejected rows: more than 2 (--max-rejects)"
+if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
+crm contact import mixed.csv --max-rejects 0 -q
+expect_status 65
+
+begin "--dry-run counts and writes nothing"
+printf 'email,first_name\nnew@example.com,New\nanna@example.com,Anna-Maria\n' >dry.csv
+crm contact import dry.csv --dry-run
+expect_status 0
+expect_err "dry run: inserted 1, updated 1, unchanged 0, rejected 0; nothing was written"
+if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
+
+begin "--map, --key external_id and attributes from other columns"
+printf 'Kundennummer\tMail\tSegment\tNotiz\nK-1\tanna@example.com\tgold\tsecret\n' >shop.tsv
+crm contact import shop.tsv --map "Kundennummer=external_id" --map "Notiz=-" --key email
+expect_err "inserted 0, updated 1, unchanged 0, rejected 0; batch 7"
+crm contact show ext:K-1 --fields id,attr.Segment --no-header
+expect_out $'1\tgold'
+crm contact import shop.tsv --map "Kundennummer=colour"
+expect_status 64
+expect_err "crm: --map: unknown field 'colour'
+map to a contact field, tags, attr.NAME, or - to ignore the column"
+crm contact import shop.tsv --strict --map "Kundennummer=external_id"
+expect_status 65
+expect_err_contains "crm: unmapped column 'Segment'"
+
+begin "json, ndjson and vCard; rejects as ndjson"
+cat >people.json <<'JSON'
+[
+  {"email": "j1@example.com", "first_name": "Jay", "tags": ["json", "vip"], "attr": {"industry": "it"}},
+  {"email": "broken", "first_name": "No"}
+]
+JSON
+crm contact import people.json --rejects json-rejects.ndjson
+expect_err "inserted 1, updated 0, unchanged 0, rejected 1 (see json-rejects.ndjson); batch 8"
+expect_out ""
+if [ "$(cat json-rejects.ndjson)" = '{"line":3,"reason":"invalid email '"'broken'"': no '"'@'"'","record":{"email":"broken","first_name":"No"}}' ]; then ok; else fail "json rejects: $(cat json-rejects.ndjson)"; fi
+crm contact show j1@example.com --fields tags,attr.industry --no-header
+expect_out $'json;vip\tit'
+printf '{"email":"n1@example.com","city":"Ulm"}\n\n{"email":"n2@example.com","city":"Jena"}\n' | tee people.ndjson >/dev/null
+STDIN_FILE=people.ndjson crm contact import -
+expect_err "inserted 2, updated 0, unchanged 0, rejected 0; batch 9"
+printf 'BEGIN:VCARD\r\nVERSION:3.0\r\nN:Schmidt;Eva;;;\r\nFN:Eva Schmidt\r\nEMAIL;TYPE=INTERNET,pref:eva@example.com\r\nTEL;TYPE=CELL:+49 170 1234567\r\nCATEGORIES:friends,fair\r\nEND:VCARD\r\n' >eva.vcf
+crm contact import eva.vcf
+expect_err "inserted 1, updated 0, unchanged 0, rejected 0; batch 10"
+crm contact show eva@example.com --fields first_name,last_name,phone,tags --no-header
+expect_out $'Eva\tSchmidt\t+491701234567\tfair;friends'
+
+begin "an input that cannot be opened is 66; a rejects file that cannot be created is 73"
+crm contact import nope.csv
+expect_status 66
+expect_err "crm: cannot open 'nope.csv': No such file or directory"
+crm contact import excel.csv --rejects no/such/dir/r.csv
+expect_status 73
+expect_err_contains "crm: cannot create rejects file 'no/such/dir/r.csv'"
+
+begin "--batch commits every N rows"
+python3 - <<'PY'
+with open("many.csv", "w") as f:
+    f.write("email,first_name\n")
+    for i in range(250):
+        f.write(f"m{i}@example.com,M{i}\n")
+PY
+crm contact import many.csv --batch 100
+expect_err "inserted 250, updated 0, unchanged 0, rejected 0; batch 11"
+
+finish
