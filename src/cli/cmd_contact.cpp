@@ -228,8 +228,17 @@ SqlFilter where_filter(Context& ctx, const std::string& expression) {
 void register_contact(CLI::App& command, Context& ctx) {
   auto* contact = &command;
   contact->require_subcommand(1);
+  // Setting up options costs time at every start, so when the command line
+  // names one subcommand only that one is set up.
+  static constexpr std::string_view k_subcommands[] = {"add",    "import", "show",    "list",
+                                                       "search", "update", "delete",  "tag",
+                                                       "untag",  "note",   "history", "exists"};
+  auto named = ctx.subcommand;
+  bool known = named && std::find(std::begin(k_subcommands), std::end(k_subcommands), *named) !=
+                            std::end(k_subcommands);
+  auto wants = [&](std::string_view name) { return !known || *named == name; };
 
-  {
+  if (wants("add")) {
     auto* cmd = contact->add_subcommand("add", "Add a contact");
     auto f = std::make_shared<FieldOptions>();
     add_field_options(cmd, *f);
@@ -242,8 +251,9 @@ void register_contact(CLI::App& command, Context& ctx) {
       };
     });
   }
-  register_contact_import(*contact, ctx);
-  {
+  if (wants("import"))
+    register_contact_import(*contact, ctx);
+  if (wants("show")) {
     auto* cmd = contact->add_subcommand("show", "Show contacts with all their attributes");
     auto refs = std::make_shared<std::vector<std::string>>();
     cmd->add_option("ref", *refs, "Contact: id, email, ext:ID, tel:PHONE, or - for stdin")
@@ -273,7 +283,7 @@ void register_contact(CLI::App& command, Context& ctx) {
       };
     });
   }
-  {
+  if (wants("list")) {
     auto* cmd = contact->add_subcommand("list", "List contacts");
     auto where = std::make_shared<std::string>();
     auto sort = std::make_shared<std::string>();
@@ -302,7 +312,7 @@ void register_contact(CLI::App& command, Context& ctx) {
       };
     });
   }
-  {
+  if (wants("search")) {
     auto* cmd =
         contact->add_subcommand("search", "Find contacts by name, email, company, city, notes");
     auto text = std::make_shared<std::vector<std::string>>();
@@ -330,7 +340,7 @@ void register_contact(CLI::App& command, Context& ctx) {
       };
     });
   }
-  {
+  if (wants("update")) {
     auto* cmd = contact->add_subcommand("update", "Change contacts");
     auto refs = std::make_shared<std::vector<std::string>>();
     auto f = std::make_shared<FieldOptions>();
@@ -357,7 +367,7 @@ void register_contact(CLI::App& command, Context& ctx) {
       };
     });
   }
-  {
+  if (wants("delete")) {
     auto* cmd = contact->add_subcommand("delete", "Delete contacts that have no history");
     auto refs = std::make_shared<std::vector<std::string>>();
     auto force = std::make_shared<bool>(false);
@@ -396,6 +406,8 @@ void register_contact(CLI::App& command, Context& ctx) {
     });
   }
   for (bool add : {true, false}) {
+    if (!wants(add ? "tag" : "untag"))
+      continue;
     auto* cmd = contact->add_subcommand(add ? "tag" : "untag",
                                         add ? "Add tags to contacts" : "Remove tags from contacts");
     auto ref = std::make_shared<std::string>();
@@ -421,7 +433,7 @@ void register_contact(CLI::App& command, Context& ctx) {
       };
     });
   }
-  {
+  if (wants("note")) {
     auto* cmd = contact->add_subcommand("note", "Add a note to contacts");
     auto ref = std::make_shared<std::string>();
     auto text = std::make_shared<std::string>();
@@ -443,7 +455,7 @@ void register_contact(CLI::App& command, Context& ctx) {
       };
     });
   }
-  {
+  if (wants("history")) {
     auto* cmd = contact->add_subcommand("history", "Show what changed on a contact, oldest first");
     auto ref = std::make_shared<std::string>();
     cmd->add_option("ref", *ref, "Contact: id, email, ext:ID, tel:PHONE")->required();
@@ -492,7 +504,7 @@ void register_contact(CLI::App& command, Context& ctx) {
       };
     });
   }
-  {
+  if (wants("exists")) {
     auto* cmd = contact->add_subcommand("exists", "Answer by exit status whether contacts exist");
     auto ref = std::make_shared<std::string>();
     cmd->add_option("ref", *ref, "Contact: id, email, ext:ID, tel:PHONE, or - for stdin")

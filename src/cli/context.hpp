@@ -36,6 +36,8 @@ struct GlobalOptions {
 class Context {
 public:
   GlobalOptions options;
+  // The second word of the command line ("add" in `crm contact add`), if any.
+  std::optional<std::string> subcommand;
   // The action of the chosen subcommand; returns the exit status.
   std::function<int()> action;
 

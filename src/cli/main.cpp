@@ -73,8 +73,11 @@ const Command k_commands[] = {
 };
 
 // The command named on the command line (the first word that is not an
-// option or an option's value), if it is one of k_commands.
-std::optional<std::string> selected_command(CLI::App& app, int argc, char** argv) {
+// option or an option's value), if it is one of k_commands, and the word
+// after it (its subcommand, if it has them).
+std::optional<std::string> selected_command(CLI::App& app, int argc, char** argv,
+                                            std::optional<std::string>& subcommand) {
+  std::optional<std::string> command;
   for (int i = 1; i < argc; ++i) {
     std::string word = argv[i];
     if (word == "-V" || word == "--version")
@@ -86,12 +89,17 @@ std::optional<std::string> selected_command(CLI::App& app, int argc, char** argv
             ++i;
       continue;
     }
+    if (command) {
+      subcommand = word;
+      return command;
+    }
     for (const auto& c : k_commands)
       if (word == c.name)
-        return word;
-    return std::nullopt;
+        command = word;
+    if (!command)
+      return std::nullopt;
   }
-  return std::nullopt;
+  return command;
 }
 
 // CLI11 says "A subcommand is required" both for a missing and for an
@@ -138,7 +146,7 @@ int run(int argc, char** argv) {
   add_global_options(app, ctx);
   // Options cost time to set up (about 15,000 instructions each), so only the
   // command being run gets its subcommands; help and --version get them all.
-  auto selected = selected_command(app, argc, argv);
+  auto selected = selected_command(app, argc, argv, ctx.subcommand);
   for (const auto& c : k_commands) {
     auto* command = app.add_subcommand(c.name, c.description);
     if (!selected || *selected == c.name)
