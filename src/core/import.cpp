@@ -195,6 +195,36 @@ public:
     return true;
   }
 
+  // Starts a batch: the full-text triggers wait until finish_index().
+  void defer_index() {
+    m_db.sql().exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('fts_deferred', '1')");
+    m_touched.clear();
+  }
+
+  // Indexes the contacts of this batch in one statement each way and lets
+  // the triggers work again.
+  void finish_index() {
+    if (!m_touched.empty()) {
+      m_db.sql().exec("CREATE TEMP TABLE IF NOT EXISTS import_touched (id INTEGER PRIMARY KEY)");
+      m_db.sql().exec("DELETE FROM temp.import_touched");
+      SQLite::Statement add(m_db.sql(), "INSERT OR IGNORE INTO temp.import_touched VALUES (?)");
+      for (auto id : m_touched) {
+        add.bind(1, id);
+        add.exec();
+        add.reset();
+      }
+      m_db.sql().exec("DELETE FROM contact_fts WHERE rowid IN (SELECT id FROM temp.import_touched)");
+      m_db.sql().exec(
+          "INSERT INTO contact_fts (rowid, name, email, company, city, notes) SELECT c.id, "
+          "trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), c.email, "
+          "c.company, c.city, (SELECT group_concat(body, ' ') FROM note WHERE contact_id = c.id) "
+          "FROM temp.import_touched t JOIN contact c ON c.id = t.id");
+      m_db.sql().exec("DELETE FROM temp.import_touched");
+      m_touched.clear();
+    }
+    m_db.sql().exec("DELETE FROM meta WHERE key = 'fts_deferred'");
+  }
+
   void set_batch(std::int64_t id) {
     m_summary.batch_id = id;
     m_ctx.source = fmt::format("import batch {}", id);
@@ -324,6 +354,7 @@ private:
       c.created_at = now;
     c.updated_at = now;
     m_writer.insert(c, c.stage.has_value());
+    m_touched.push_back(c.id);
     Contact none;
     m_writer.history(c.id, m_ctx, "import", change_detail(none, c));
     record_change(c.id, "insert", nullptr);
@@ -379,6 +410,7 @@ private:
       return;
     after.updated_at = format_time(m_ctx.now);
     m_writer.update(*before, after, stage_set);
+    m_touched.push_back(id);
     m_writer.history(id, m_ctx, "import", detail);
     std::string image = snapshot(*before);
     record_change(id, "update", &image);
@@ -404,6 +436,7 @@ private:
   RejectSink& m_rejects;
   ContactWriter m_writer;
   SQLite::Statement m_change;
+  std::vector<std::int64_t> m_touched; // contacts of this batch, for the index
   std::vector<Target> m_targets;
   InputRecord m_record;
   ContactChanges m_changes;
@@ -462,7 +495,9 @@ ImportSummary import_contacts(Database& db, RecordReader& reader, const ImportOp
       SQLite::Transaction transaction(db.sql(), SQLite::TransactionBehavior::IMMEDIATE);
       Importer importer(db, reader, options, ctx, rejects);
       importer.set_batch(start_batch(db, options, ctx));
+      importer.defer_index();
       importer.run(0, progress);
+      importer.finish_index();
       auto summary = importer.summary();
       summary.batch_id = 0;
       return summary;
@@ -477,7 +512,9 @@ ImportSummary import_contacts(Database& db, RecordReader& reader, const ImportOp
         if (first)
           importer.set_batch(start_batch(db, options, ctx));
         first = false;
+        importer.defer_index();
         more = importer.run(options.batch, progress);
+        importer.finish_index();
         finish_batch(db, importer.summary(), ctx);
       });
     }

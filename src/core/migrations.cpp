@@ -77,13 +77,18 @@ CREATE VIRTUAL TABLE contact_fts USING fts5(
   prefix = '2 3'
 );
 
-CREATE TRIGGER contact_fts_insert AFTER INSERT ON contact BEGIN
+-- A bulk import sets meta 'fts_deferred' inside its transaction and brings
+-- the index up to date once per batch: row by row, FTS5 would flush its
+-- pending terms at every statement.
+CREATE TRIGGER contact_fts_insert AFTER INSERT ON contact
+WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'fts_deferred') BEGIN
   INSERT INTO contact_fts(rowid, name, email, company, city, notes)
   VALUES (new.id, trim(coalesce(new.first_name, '') || ' ' || coalesce(new.last_name, '')),
           new.email, new.company, new.city, NULL);
 END;
 CREATE TRIGGER contact_fts_update
-AFTER UPDATE OF first_name, last_name, email, company, city ON contact BEGIN
+AFTER UPDATE OF first_name, last_name, email, company, city ON contact
+WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'fts_deferred') BEGIN
   UPDATE contact_fts
   SET name = trim(coalesce(new.first_name, '') || ' ' || coalesce(new.last_name, '')),
       email = new.email, company = new.company, city = new.city

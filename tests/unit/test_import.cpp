@@ -234,3 +234,26 @@ TEST_CASE("created_at is taken from the file when it is there") {
   CHECK(find_contact(f.db, 1)->created_at == "2024-08-23T08:14:37Z");
   CHECK(f.rejects.rows.size() == 1);
 }
+
+TEST_CASE("imported and updated contacts are in the full-text index, and the index is sound") {
+  Fixture f;
+  f.run(VectorReader({"email", "last_name", "city"}, {{"a@example.com", "Müller", "Köln"},
+                                                      {"b@example.com", "Schmidt", "Ulm"}}));
+  std::vector<std::int64_t> found;
+  auto search = [&](const std::string& text) {
+    found.clear();
+    search_contacts(f.db, text, 0, [&](const Contact& c) { found.push_back(c.id); });
+    return found;
+  };
+  CHECK(search("muller") == std::vector<std::int64_t>{1});
+  f.run(VectorReader({"email", "last_name"}, {{"a@example.com", "Meier"}}));
+  CHECK(search("muller").empty());
+  CHECK(search("meier koln") == std::vector<std::int64_t>{1});
+  CHECK(check_database(f.db).empty());
+  CHECK(f.count("SELECT count(*) FROM meta WHERE key = 'fts_deferred'") == 0);
+  // After the import, single writes index through the triggers again.
+  ContactChanges c;
+  c.fields = {{"last_name", "Zander"}};
+  add_contact(f.db, c, f.ctx);
+  CHECK(search("zander") == std::vector<std::int64_t>{3});
+}
