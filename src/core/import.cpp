@@ -10,6 +10,11 @@
 
 #include <algorithm>
 #include <array>
+#include <condition_variable>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <thread>
 
 namespace crm {
 
@@ -171,95 +176,116 @@ std::string snapshot(const Contact& c) {
   return out;
 }
 
-class Importer {
+// A row read and normalised, ready to be written; or the reason it is not.
+struct PreparedRow {
+  InputRecord record;
+  std::string reject;
+  Contact incoming;
+};
+
+// Reads records and normalises them (libphonenumber's parsing is the
+// costliest part of an import) on a second thread, while the importer's
+// thread writes to SQLite. Rows come out in input order, in chunks.
+class RowSource {
 public:
-  Importer(Database& db, RecordReader& reader, const ImportOptions& options,
-           const WriteContext& ctx, RejectSink& rejects)
-      : m_db(db), m_reader(reader), m_options(options), m_ctx(ctx), m_rejects(rejects),
-        m_writer(db),
-        m_change(db.sql(), "INSERT OR IGNORE INTO import_change (batch_id, contact_id, action, "
-                           "before) VALUES (?, ?, ?, ?)") {}
-
-  // Reads up to `limit` records (0: all); false when the input is done.
-  bool run(std::size_t limit, const std::function<void(std::size_t)>& progress) {
-    std::size_t n = 0;
-    while (limit == 0 || n < limit) {
-      if (!m_reader.next(m_record))
-        return false;
-      ++n;
-      ++m_rows;
-      row();
-      if (progress && (m_rows & 0x3FF) == 0)
-        progress(m_rows);
+  RowSource(RecordReader& reader, const ImportOptions& options, std::string default_country)
+      : m_reader(reader), m_options(options), m_default_country(std::move(default_country)) {
+    m_thread = std::thread([this] { produce(); });
+  }
+  ~RowSource() {
+    {
+      std::lock_guard lock(m_mutex);
+      m_stop = true;
     }
-    return true;
+    m_changed.notify_all();
+    m_thread.join();
   }
+  RowSource(const RowSource&) = delete;
+  RowSource& operator=(const RowSource&) = delete;
 
-  // Starts a batch: the full-text triggers wait until finish_index().
-  void defer_index() {
-    m_db.sql().exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('fts_deferred', '1')");
-    m_touched.clear();
-  }
-
-  // Indexes the contacts of this batch in one statement each way and lets
-  // the triggers work again.
-  void finish_index() {
-    if (!m_touched.empty()) {
-      m_db.sql().exec("CREATE TEMP TABLE IF NOT EXISTS import_touched (id INTEGER PRIMARY KEY)");
-      m_db.sql().exec("DELETE FROM temp.import_touched");
-      SQLite::Statement add(m_db.sql(), "INSERT OR IGNORE INTO temp.import_touched VALUES (?)");
-      for (auto id : m_touched) {
-        add.bind(1, id);
-        add.exec();
-        add.reset();
+  // The next row, or nullptr at the end. Rethrows what stopped the reader.
+  PreparedRow* next() {
+    if (m_index == m_current.size()) {
+      std::unique_lock lock(m_mutex);
+      if (!m_current.empty())
+        m_free.push_back(std::move(m_current));
+      m_current.clear();
+      m_index = 0;
+      m_changed.notify_all();
+      m_changed.wait(lock, [&] { return !m_ready.empty() || m_done; });
+      if (m_ready.empty()) {
+        if (m_error)
+          std::rethrow_exception(m_error);
+        return nullptr;
       }
-      m_db.sql().exec("DELETE FROM contact_fts WHERE rowid IN (SELECT id FROM temp.import_touched)");
-      m_db.sql().exec(
-          "INSERT INTO contact_fts (rowid, name, email, company, city, notes) SELECT c.id, "
-          "trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), c.email, "
-          "c.company, c.city, (SELECT group_concat(body, ' ') FROM note WHERE contact_id = c.id) "
-          "FROM temp.import_touched t JOIN contact c ON c.id = t.id");
-      m_db.sql().exec("DELETE FROM temp.import_touched");
-      m_touched.clear();
+      m_current = std::move(m_ready.front());
+      m_ready.pop_front();
+      m_changed.notify_all();
     }
-    m_db.sql().exec("DELETE FROM meta WHERE key = 'fts_deferred'");
+    return &m_current[m_index++];
   }
-
-  void set_batch(std::int64_t id) {
-    m_summary.batch_id = id;
-    m_ctx.source = fmt::format("import batch {}", id);
-  }
-  const ImportSummary& summary() const { return m_summary; }
 
 private:
-  void reject(std::string_view reason) {
-    ++m_summary.rejected;
-    m_rejects.reject(m_reader, m_record, reason);
-    if (m_options.max_rejects && m_summary.rejected > *m_options.max_rejects)
-      throw Error(Exit::data,
-                  fmt::format("too many rejected rows: more than {} (--max-rejects); nothing of "
-                              "this batch was imported",
-                              *m_options.max_rejects),
-                  "the rejected rows are listed above or in the --rejects file");
+  static constexpr std::size_t k_chunk = 256;
+  static constexpr std::size_t k_chunks_ahead = 16;
+
+  void produce() {
+    try {
+      std::vector<PreparedRow> chunk;
+      bool more = true;
+      while (more) {
+        {
+          std::unique_lock lock(m_mutex);
+          m_changed.wait(lock, [&] { return m_ready.size() < k_chunks_ahead || m_stop; });
+          if (m_stop)
+            return;
+          if (!m_free.empty()) {
+            chunk = std::move(m_free.back());
+            m_free.pop_back();
+          }
+        }
+        chunk.resize(k_chunk);
+        std::size_t n = 0;
+        while (n < k_chunk) {
+          if (!m_reader.next(chunk[n].record)) {
+            more = false;
+            break;
+          }
+          prepare(chunk[n]);
+          ++n;
+        }
+        chunk.resize(n);
+        std::lock_guard lock(m_mutex);
+        if (n > 0)
+          m_ready.push_back(std::move(chunk));
+        chunk.clear();
+        m_changed.notify_all();
+      }
+    } catch (...) {
+      std::lock_guard lock(m_mutex);
+      m_error = std::current_exception();
+    }
+    std::lock_guard lock(m_mutex);
+    m_done = true;
+    m_changed.notify_all();
   }
 
-  void update_targets() {
-    const auto& columns = m_reader.columns();
-    while (m_targets.size() < columns.size())
-      m_targets.push_back(resolve_column(columns[m_targets.size()], m_options));
-  }
-
-  void row() {
-    if (!m_record.error.empty())
-      return reject(m_record.error);
+  void prepare(PreparedRow& row) {
+    row.reject.clear();
+    row.incoming = Contact{};
+    const InputRecord& record = row.record;
+    if (!record.error.empty()) {
+      row.reject = record.error;
+      return;
+    }
     update_targets();
     ContactChanges& changes = m_changes;
     changes.fields.clear();
     changes.attrs.clear();
     changes.add_tags.clear();
     std::optional<std::string> created_at;
-    for (std::size_t i = 0; i < m_record.values.size() && i < m_targets.size(); ++i) {
-      const auto& value = m_record.values[i];
+    for (std::size_t i = 0; i < record.values.size() && i < m_targets.size(); ++i) {
+      const auto& value = record.values[i];
       if (!value || value->empty())
         continue;
       const Target& t = m_targets[i];
@@ -290,10 +316,10 @@ private:
         break;
       }
     }
-    Contact incoming;
+    Contact& incoming = row.incoming;
     try {
       bool stage_set = false;
-      apply_changes(incoming, changes, m_ctx.default_country, stage_set);
+      apply_changes(incoming, changes, m_default_country, stage_set);
       if (created_at) {
         auto t = parse_time(*created_at);
         if (!t)
@@ -305,23 +331,139 @@ private:
     } catch (const Error& e) {
       if (e.code() != Exit::data)
         throw;
-      return reject(e.what());
+      row.reject = e.what();
+      return;
     }
-    std::optional<std::int64_t> existing;
     switch (m_options.key) {
     case ImportKey::email:
       if (!incoming.email)
-        return reject("no email (the import key)");
-      existing = m_writer.owner_of_email(email_match_key(*incoming.email), 0);
+        row.reject = "no email (the import key)";
       break;
     case ImportKey::external_id:
       if (!incoming.external_id)
-        return reject("no external_id (the import key)");
-      existing = m_writer.owner_of_external_id(*incoming.external_id, 0);
+        row.reject = "no external_id (the import key)";
       break;
     case ImportKey::phone:
       if (!incoming.phone)
-        return reject("no phone (the import key)");
+        row.reject = "no phone (the import key)";
+      break;
+    case ImportKey::none:
+      break;
+    }
+  }
+
+  void update_targets() {
+    const auto& columns = m_reader.columns();
+    while (m_targets.size() < columns.size())
+      m_targets.push_back(resolve_column(columns[m_targets.size()], m_options));
+  }
+
+  RecordReader& m_reader;
+  const ImportOptions& m_options;
+  std::string m_default_country;
+  std::vector<Target> m_targets;
+  ContactChanges m_changes;
+
+  std::mutex m_mutex;
+  std::condition_variable m_changed;
+  std::deque<std::vector<PreparedRow>> m_ready;
+  std::vector<std::vector<PreparedRow>> m_free;
+  std::vector<PreparedRow> m_current; // consumer's chunk
+  std::size_t m_index = 0;
+  bool m_done = false;
+  bool m_stop = false;
+  std::exception_ptr m_error;
+  std::thread m_thread;
+};
+
+class Importer {
+public:
+  Importer(Database& db, RecordReader& reader, const ImportOptions& options,
+           const WriteContext& ctx, RejectSink& rejects)
+      : m_db(db), m_reader(reader), m_options(options), m_ctx(ctx), m_rejects(rejects),
+        m_source(reader, options, ctx.default_country), m_writer(db),
+        m_change(db.sql(), "INSERT OR IGNORE INTO import_change (batch_id, contact_id, action, "
+                           "before) VALUES (?, ?, ?, ?)") {}
+
+  // Writes up to `limit` rows (0: all); false when the input is done.
+  bool run(std::size_t limit, const std::function<void(std::size_t)>& progress) {
+    std::size_t n = 0;
+    while (limit == 0 || n < limit) {
+      PreparedRow* row = m_source.next();
+      if (row == nullptr)
+        return false;
+      m_row = row;
+      ++n;
+      ++m_rows;
+      write_row(*row);
+      if (progress && (m_rows & 0x3FF) == 0)
+        progress(m_rows);
+    }
+    return true;
+  }
+
+  // Starts a batch: the full-text triggers wait until finish_index().
+  void defer_index() {
+    m_db.sql().exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('fts_deferred', '1')");
+    m_touched.clear();
+  }
+
+  // Indexes the contacts of this batch in one statement each way and lets
+  // the triggers work again.
+  void finish_index() {
+    if (!m_touched.empty()) {
+      m_db.sql().exec("CREATE TEMP TABLE IF NOT EXISTS import_touched (id INTEGER PRIMARY KEY)");
+      m_db.sql().exec("DELETE FROM temp.import_touched");
+      SQLite::Statement add(m_db.sql(), "INSERT OR IGNORE INTO temp.import_touched VALUES (?)");
+      for (auto id : m_touched) {
+        add.bind(1, id);
+        add.exec();
+        add.reset();
+      }
+      m_db.sql().exec(
+          "DELETE FROM contact_fts WHERE rowid IN (SELECT id FROM temp.import_touched)");
+      m_db.sql().exec(
+          "INSERT INTO contact_fts (rowid, name, email, company, city, notes) SELECT c.id, "
+          "trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), c.email, "
+          "c.company, c.city, (SELECT group_concat(body, ' ') FROM note WHERE contact_id = c.id) "
+          "FROM temp.import_touched t JOIN contact c ON c.id = t.id");
+      m_db.sql().exec("DELETE FROM temp.import_touched");
+      m_touched.clear();
+    }
+    m_db.sql().exec("DELETE FROM meta WHERE key = 'fts_deferred'");
+  }
+
+  void set_batch(std::int64_t id) {
+    m_summary.batch_id = id;
+    m_ctx.source = fmt::format("import batch {}", id);
+  }
+  const ImportSummary& summary() const { return m_summary; }
+
+private:
+  void reject(std::string_view reason) {
+    ++m_summary.rejected;
+    m_rejects.reject(m_reader, m_row->record, reason);
+    if (m_options.max_rejects && m_summary.rejected > *m_options.max_rejects)
+      throw Error(Exit::data,
+                  fmt::format("too many rejected rows: more than {} (--max-rejects); nothing of "
+                              "this batch was imported",
+                              *m_options.max_rejects),
+                  "the rejected rows are listed above or in the --rejects file");
+  }
+
+  void write_row(PreparedRow& row) {
+    if (!row.reject.empty())
+      return reject(row.reject);
+    Contact& incoming = row.incoming;
+    std::optional<std::int64_t> existing;
+    switch (m_options.key) {
+    case ImportKey::email:
+      existing = m_writer.owner_of_email(email_match_key(*incoming.email), 0);
+      break;
+    case ImportKey::external_id:
+      existing = m_writer.owner_of_external_id(*incoming.external_id, 0);
+      break;
+    case ImportKey::phone:
       existing = m_writer.owner_of_phone(*incoming.phone, 0);
       break;
     case ImportKey::none:
@@ -366,7 +508,7 @@ private:
       throw Error(Exit::data,
                   fmt::format("line {}: contact {} exists already (--on-conflict fail); nothing "
                               "of this batch was imported",
-                              m_record.line, id));
+                              m_row->record.line, id));
     if (m_options.on_conflict == OnConflict::skip) {
       ++m_summary.unchanged;
       return;
@@ -434,12 +576,11 @@ private:
   const ImportOptions& m_options;
   WriteContext m_ctx;
   RejectSink& m_rejects;
+  RowSource m_source;
   ContactWriter m_writer;
   SQLite::Statement m_change;
   std::vector<std::int64_t> m_touched; // contacts of this batch, for the index
-  std::vector<Target> m_targets;
-  InputRecord m_record;
-  ContactChanges m_changes;
+  PreparedRow* m_row = nullptr;
   ImportSummary m_summary;
   std::size_t m_rows = 0;
 };

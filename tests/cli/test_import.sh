@@ -140,4 +140,26 @@ PY
 crm contact import many.csv --batch 100
 expect_err "inserted 250, updated 0, unchanged 0, rejected 0; batch 11"
 
+begin "SIGKILL in the middle of an import leaves whole batches and a sound database"
+python3 - <<'PY'
+with open("big.csv", "w") as f:
+    f.write("email,first_name,phone\n")
+    for i in range(150000):
+        f.write(f"k{i}@example.com,K{i},030 {1000000 + i}\n")
+PY
+rm -f kill.db*
+crm --db kill.db init
+env -i PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C "$CRM_BIN" --db kill.db -q contact import big.csv --batch 1000 &
+importer=$!
+sleep 1
+kill -9 "$importer" 2>/dev/null
+wait "$importer" 2>/dev/null
+crm --db kill.db db check
+expect_status 0
+n=$(sqlite3 kill.db "SELECT count(*) FROM contact")
+if [ $((n % 1000)) -eq 0 ]; then ok; else fail "$n contacts: not a whole number of batches"; fi
+if [ "$n" -lt 150000 ]; then ok; else echo "note: the import finished before the kill" >&2; ok; fi
+crm --db kill.db contact search k1 --limit 1 --fields id --no-header
+expect_status 0
+
 finish
