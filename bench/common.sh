@@ -60,12 +60,12 @@ SQL
   echo "$dir/crm.db"
 }
 
-# median_ms CMD...: runs CMD 15 times after 3 warm-ups, prints the median
+# median_ms CMD...: runs CMD 40 times after 5 warm-ups, prints the median
 # wall time in milliseconds (hyperfine).
 median_ms() {
   local command
   command=$(printf '%q ' "$@")
-  hyperfine -N --warmup 3 --runs 15 --export-json "$BENCH_DIR/.h.json" "$command" >/dev/null
+  hyperfine -N --warmup 5 --runs 40 --export-json "$BENCH_DIR/.h.json" "$command" >/dev/null
   python3 -c 'import json,sys; print("%.2f" % (json.load(open(sys.argv[1]))["results"][0]["median"]*1000))' \
     "$BENCH_DIR/.h.json"
 }
