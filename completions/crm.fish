@@ -138,6 +138,7 @@ complete -c crm -n '__crm_in contact import' -l rejects -r -F -d 'Write rejected
 complete -c crm -n '__crm_in contact import' -l max-rejects -x -d 'Abort past N rejects'
 complete -c crm -n '__crm_in contact import' -l dry-run -d 'Validate and count, write nothing'
 complete -c crm -n '__crm_in contact import' -l batch -x -d 'Rows per transaction'
+complete -c crm -n '__crm_in contact import' -l ids -d 'Print the ids of the contacts inserted or updated'
 
 # crm db
 complete -c crm -n '__crm_at db' -a migrate -d "Bring the database to this crm's schema"

@@ -37,6 +37,9 @@ struct ImportOptions {
   std::size_t batch = 0; // rows per transaction; 0: the whole input
   std::optional<std::size_t> max_rejects;
   std::string source; // the input's name, recorded with the batch
+  // Called with the id of each contact inserted or updated, once per
+  // contact and batch, after the batch is committed (never in a dry run).
+  std::function<void(std::int64_t)> on_changed;
 };
 
 struct ImportSummary {

@@ -74,7 +74,7 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
     std::string file;
     std::string input_format, encoding, delimiter, key = "email", on_conflict = "update", rejects;
     std::vector<std::string> map;
-    bool strict = false, dry_run = false;
+    bool strict = false, dry_run = false, ids = false;
     std::size_t batch = 0;
     std::optional<std::size_t> max_rejects;
   };
@@ -104,6 +104,7 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
   cmd->add_flag("--dry-run", a->dry_run, "Validate and count, write nothing");
   cmd->add_option("--batch", a->batch, "Rows per transaction (default: the whole input)")
       ->type_name("N");
+  cmd->add_flag("--ids", a->ids, "Print the ids of the contacts inserted or updated");
   cmd->callback([&ctx, a] {
     ctx.action = [&ctx, a] {
       ReaderOptions reader_options;
@@ -132,6 +133,8 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
       options.batch = a->batch;
       options.max_rejects = a->max_rejects;
       options.source = a->file;
+      if (a->ids)
+        options.on_changed = [&ctx](std::int64_t id) { ctx.out() << id << '\n'; };
 
       auto& db = ctx.database();
       auto write = ctx.write_context();

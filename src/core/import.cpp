@@ -15,6 +15,7 @@
 #include <exception>
 #include <mutex>
 #include <thread>
+#include <unordered_set>
 
 namespace crm {
 
@@ -428,9 +429,21 @@ public:
           "c.company, c.city, (SELECT group_concat(body, ' ') FROM note WHERE contact_id = c.id) "
           "FROM temp.import_touched t JOIN contact c ON c.id = t.id");
       m_db.sql().exec("DELETE FROM temp.import_touched");
+      m_committed.insert(m_committed.end(), m_touched.begin(), m_touched.end());
       m_touched.clear();
     }
     m_db.sql().exec("DELETE FROM meta WHERE key = 'fts_deferred'");
+  }
+
+  // Hands the contacts of the batch just committed to `on_changed`.
+  void report(const std::function<void(std::int64_t)>& on_changed) {
+    if (on_changed) {
+      std::unordered_set<std::int64_t> seen;
+      for (auto id : m_committed)
+        if (seen.insert(id).second)
+          on_changed(id);
+    }
+    m_committed.clear();
   }
 
   void set_batch(std::int64_t id) {
@@ -579,7 +592,8 @@ private:
   RowSource m_source;
   ContactWriter m_writer;
   SQLite::Statement m_change;
-  std::vector<std::int64_t> m_touched; // contacts of this batch, for the index
+  std::vector<std::int64_t> m_touched;   // contacts of this batch, for the index
+  std::vector<std::int64_t> m_committed; // the same, kept for report()
   PreparedRow* m_row = nullptr;
   ImportSummary m_summary;
   std::size_t m_rows = 0;
@@ -658,6 +672,7 @@ ImportSummary import_contacts(Database& db, RecordReader& reader, const ImportOp
         importer.finish_index();
         finish_batch(db, importer.summary(), ctx);
       });
+      importer.report(options.on_changed);
     }
     return importer.summary();
   } catch (const std::exception& e) {

@@ -140,6 +140,13 @@ PY
 crm contact import many.csv --batch 100
 expect_err "inserted 250, updated 0, unchanged 0, rejected 0; batch 11"
 
+begin "--ids prints each contact inserted or updated once, after its batch"
+printf 'email,city\nids1@example.com,Ulm\nids2@example.com,Jena\nIDS1@example.com,Ulm\nbad,X\n' >ids.csv
+crm contact import ids.csv --ids
+expect_out "$(sqlite3 crm.db "SELECT id FROM contact WHERE email IN ('ids1@example.com', 'ids2@example.com') ORDER BY id")"
+crm contact import ids.csv --ids
+expect_out ""
+
 begin "SIGKILL in the middle of an import leaves whole batches and a sound database"
 python3 - <<'PY'
 with open("big.csv", "w") as f:
