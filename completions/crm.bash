@@ -5,7 +5,7 @@
 # bash-completion/completions/crm. It is static: it never runs crm.
 
 # Options that take a value, of every command (global ones included).
-_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source "
+_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source "
 
 _crm_contact_fields="id external_id email phone first_name last_name company street postcode city country birthdate stage owner source created_at updated_at tags attr."
 
@@ -16,7 +16,7 @@ _crm_options() {
   local own=""
   case "$1 $2" in
     "contact add") own="$fields" ;;
-    "contact import") own="--input-format --encoding --delimiter --map --key --on-conflict --strict --rejects --max-rejects --dry-run --batch --ids" ;;
+    "contact import") own="--input-format --encoding --delimiter --map --profile --key --on-conflict --strict --rejects --max-rejects --dry-run --batch --ids" ;;
     "contact list") own="--where --sort --limit" ;;
     "contact search") own="--limit" ;;
     "contact update") own="$fields --unset --ids" ;;
@@ -109,7 +109,7 @@ _crm() {
       mapfile -t COMPREPLY < <(compgen -W "update skip fail" -- "$cur")
       return
       ;;
-    --encoding | --delimiter | --map | --max-rejects | --batch)
+    --encoding | --delimiter | --map | --profile | --max-rejects | --batch)
       return
       ;;
     -f | --format)

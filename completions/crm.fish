@@ -131,6 +131,7 @@ complete -c crm -n '__crm_in contact import' -l input-format -x -a 'csv tsv json
 complete -c crm -n '__crm_in contact import' -l encoding -x -d 'Input encoding, like cp1252'
 complete -c crm -n '__crm_in contact import' -l delimiter -x -d 'csv delimiter'
 complete -c crm -n '__crm_in contact import' -l map -x -d 'Map a column: "Source Column=field"'
+complete -c crm -n '__crm_in contact import' -l profile -x -d 'Use [import.profiles.NAME] of the config'
 complete -c crm -n '__crm_in contact import' -l key -x -a 'email external_id phone none' -d 'Identity of a known contact'
 complete -c crm -n '__crm_in contact import' -l on-conflict -x -a 'update skip fail' -d 'What a known contact gets'
 complete -c crm -n '__crm_in contact import' -l strict -d 'An unmapped column is an error'

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace toml {
@@ -41,6 +42,12 @@ ConfigLocation find_config(const std::optional<std::string>& option,
                            const std::optional<std::string>& xdg_config_home,
                            const std::optional<std::string>& home);
 
+// An import profile of the config ([import.profiles.NAME]); unset keys are nullopt.
+struct ImportProfileSettings {
+  std::optional<std::string> key, input_format, encoding, delimiter, on_conflict, source;
+  std::vector<std::pair<std::string, std::string>> map; // "Source Column" -> field
+};
+
 // The validated configuration (SPEC.md section 8). Every key of the shape
 // is known and type-checked on load, also those used by capabilities that
 // read them later.
@@ -69,6 +76,9 @@ public:
   // The effective settings: every set key plus the defaults of the keys
   // that have one, in a stable order.
   std::vector<Setting> settings() const;
+
+  // The import profile NAME of [import.profiles]; nullopt if there is none.
+  std::optional<ImportProfileSettings> import_profile(std::string_view name) const;
 
   // The parsed document, for capabilities that read their own sections.
   const toml::table& table() const;

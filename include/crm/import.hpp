@@ -36,7 +36,10 @@ struct ImportOptions {
   DryRun dry_run = DryRun::no;
   std::size_t batch = 0; // rows per transaction; 0: the whole input
   std::optional<std::size_t> max_rejects;
-  std::string source; // the input's name, recorded with the batch
+  std::string source;  // the input's name, recorded with the batch
+  std::string profile; // the profile used, recorded with the batch ("" for none)
+  // The `source` field of contacts whose row has none (a profile's source).
+  std::optional<std::string> default_source;
   // Called with the id of each contact inserted or updated, once per
   // contact and batch, after the batch is committed (never in a dry run).
   std::function<void(std::int64_t)> on_changed;

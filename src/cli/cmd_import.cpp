@@ -72,7 +72,8 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
       contact.add_subcommand("import", "Import contacts from csv, tsv, json, ndjson or vCard");
   struct Args {
     std::string file;
-    std::string input_format, encoding, delimiter, key = "email", on_conflict = "update", rejects;
+    std::string input_format, encoding, delimiter, key = "email", on_conflict = "update", rejects,
+                                                   profile;
     std::vector<std::string> map;
     bool strict = false, dry_run = false, ids = false;
     std::size_t batch = 0;
@@ -90,6 +91,8 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
   cmd->add_option("--map", a->map,
                   "Map a column: \"Source Column=field\" (field, tags, attr.NAME, -)")
       ->type_name("COLUMN=FIELD");
+  cmd->add_option("--profile", a->profile, "Use [import.profiles.NAME] of the config")
+      ->type_name("NAME");
   cmd->add_option("--key", a->key, "Identity: email, external_id, phone or none")
       ->type_name("FIELD")
       ->check(CLI::IsMember({"email", "external_id", "phone", "none"}));
@@ -105,8 +108,29 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
   cmd->add_option("--batch", a->batch, "Rows per transaction (default: the whole input)")
       ->type_name("N");
   cmd->add_flag("--ids", a->ids, "Print the ids of the contacts inserted or updated");
-  cmd->callback([&ctx, a] {
-    ctx.action = [&ctx, a] {
+  cmd->callback([&ctx, a, cmd] {
+    ctx.action = [&ctx, a, cmd] {
+      // A profile fills in what the command line leaves open.
+      std::vector<std::pair<std::string, std::string>> profile_map;
+      std::optional<std::string> profile_source;
+      if (!a->profile.empty()) {
+        auto profile = ctx.config().import_profile(a->profile);
+        if (!profile)
+          throw Error(Exit::not_found, fmt::format("no import profile '{}'", a->profile),
+                      "profiles are the [import.profiles.NAME] tables of the config");
+        auto fill = [&](const char* option, std::string& value,
+                        const std::optional<std::string>& setting) {
+          if (setting && cmd->count(option) == 0)
+            value = *setting;
+        };
+        fill("--key", a->key, profile->key);
+        fill("--input-format", a->input_format, profile->input_format);
+        fill("--encoding", a->encoding, profile->encoding);
+        fill("--delimiter", a->delimiter, profile->delimiter);
+        fill("--on-conflict", a->on_conflict, profile->on_conflict);
+        profile_map = profile->map;
+        profile_source = profile->source;
+      }
       ReaderOptions reader_options;
       if (!a->input_format.empty())
         reader_options.format = parse_input_format(a->input_format);
@@ -126,6 +150,10 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
           throw Error(Exit::usage, fmt::format("--map '{}': expected \"Source Column=field\"", m));
         options.map.emplace_back(m.substr(0, eq), m.substr(eq + 1));
       }
+      // --map comes first: the first mapping of a column wins.
+      options.map.insert(options.map.end(), profile_map.begin(), profile_map.end());
+      options.profile = a->profile;
+      options.default_source = profile_source;
       options.key = *parse_import_key(a->key);
       options.on_conflict = *parse_on_conflict(a->on_conflict);
       options.strict = a->strict ? Strict::yes : Strict::no;
@@ -166,6 +194,8 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
                       summary.updated, summary.unchanged, summary.rejected);
       if (file && summary.rejected > 0)
         line += fmt::format(" (see {})", a->rejects);
+      if (!a->profile.empty())
+        line += fmt::format("; profile {}", a->profile);
       if (options.dry_run == DryRun::yes)
         line = "dry run: " + line + "; nothing was written";
       else

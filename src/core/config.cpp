@@ -1014,6 +1014,29 @@ std::vector<Setting> Config::settings() const { return m_data->settings; }
 
 const toml::table& Config::table() const { return m_data->doc; }
 
+std::optional<ImportProfileSettings> Config::import_profile(std::string_view name) const {
+  const toml::table* profile = table()["import"]["profiles"][name].as_table();
+  if (profile == nullptr)
+    return std::nullopt;
+  ImportProfileSettings settings;
+  auto text = [&](std::string_view key) -> std::optional<std::string> {
+    if (auto v = (*profile)[key].value<std::string>())
+      return *v;
+    return std::nullopt;
+  };
+  settings.key = text("key");
+  settings.input_format = text("input_format");
+  settings.encoding = text("encoding");
+  settings.delimiter = text("delimiter");
+  settings.on_conflict = text("on_conflict");
+  settings.source = text("source");
+  if (const toml::table* map = (*profile)["map"].as_table())
+    for (const auto& [column, field] : *map)
+      if (auto target = field.value<std::string>())
+        settings.map.emplace_back(std::string(column.str()), *target);
+  return settings;
+}
+
 std::string_view starter_config() { return k_starter_config; }
 
 } // namespace crm

@@ -317,6 +317,10 @@ private:
         break;
       }
     }
+    if (m_options.default_source &&
+        std::none_of(changes.fields.begin(), changes.fields.end(),
+                     [](const auto& field) { return field.first == "source"; }))
+      changes.fields.emplace_back("source", *m_options.default_source);
     Contact& incoming = row.incoming;
     try {
       bool stage_set = false;
@@ -600,10 +604,14 @@ private:
 };
 
 std::int64_t start_batch(Database& db, const ImportOptions& options, const WriteContext& ctx) {
-  SQLite::Statement insert(db.sql(), "INSERT INTO import_batch (kind, source, started_at) VALUES "
-                                     "('contacts', ?, ?) RETURNING id");
+  SQLite::Statement insert(db.sql(), "INSERT INTO import_batch (kind, source, profile, "
+                                     "started_at) VALUES ('contacts', ?, ?, ?) RETURNING id");
   insert.bind(1, options.source);
-  insert.bind(2, format_time(ctx.now));
+  if (options.profile.empty())
+    insert.bind(2);
+  else
+    insert.bind(2, options.profile);
+  insert.bind(3, format_time(ctx.now));
   insert.executeStep();
   return insert.getColumn(0).getInt64();
 }

@@ -140,6 +140,27 @@ PY
 crm contact import many.csv --batch 100
 expect_err "inserted 250, updated 0, unchanged 0, rejected 0; batch 11"
 
+begin "--profile takes key, delimiter, map and source from [import.profiles.NAME]"
+cat >shop.toml <<'TOML'
+[import.profiles.shop]
+key = "external_id"
+delimiter = ";"
+source = "shop"
+map = { "Kundennummer" = "external_id", "E-Mail" = "email", "Notiz" = "-" }
+TOML
+printf 'Kundennummer;E-Mail;Vorname;Notiz\nS-1;shop1@example.com;Sina;x\nS-2;shop2@example.com;Sven;y\n' >shop.csv
+crm --config shop.toml contact import shop.csv --profile shop
+expect_status 0
+expect_err_contains "inserted 2, updated 0, unchanged 0, rejected 0; profile shop; batch"
+crm --config shop.toml contact show ext:S-1 --fields email,first_name,source --no-header
+expect_out $'shop1@example.com\tSina\tshop'
+crm --config shop.toml contact import shop.csv --profile shop --key email
+expect_err_contains "inserted 0, updated 0, unchanged 2, rejected 0; profile shop; batch"
+crm --config shop.toml contact import shop.csv --profile nope
+expect_status 2
+expect_err "crm: no import profile 'nope'
+profiles are the [import.profiles.NAME] tables of the config"
+
 begin "--ids prints each contact inserted or updated once, after its batch"
 printf 'email,city\nids1@example.com,Ulm\nids2@example.com,Jena\nIDS1@example.com,Ulm\nbad,X\n' >ids.csv
 crm contact import ids.csv --ids
