@@ -1,6 +1,8 @@
 #include <crm/json.hpp>
 #include <crm/output.hpp>
 
+#include "utf8.hpp"
+
 #include <utf8proc.h>
 
 #include <algorithm>
@@ -73,61 +75,6 @@ void join_list(std::string& out, const StringList& items) {
 void append_hex_byte(std::string& out, unsigned char byte) {
   out.push_back(k_hex_digits[byte >> 4]);
   out.push_back(k_hex_digits[byte & 0xF]);
-}
-
-struct Utf8Sequence {
-  std::size_t length = 1;
-  bool valid = false;
-};
-
-// The UTF-8 sequence at the start of non-empty `s`: either a well-formed
-// code point, or the maximal ill-formed subpart that one U+FFFD replaces
-// (Unicode 15, section 3.9), so that "\xE2\x82A" becomes "\uFFFDA".
-Utf8Sequence next_utf8(std::string_view s) {
-  const auto lead = static_cast<unsigned char>(s[0]);
-  if (lead < 0x80)
-    return {1, true};
-  std::size_t trailing = 0;
-  unsigned char second_min = 0x80;
-  unsigned char second_max = 0xBF;
-  if (lead >= 0xC2 && lead <= 0xDF) {
-    trailing = 1;
-  } else if (lead >= 0xE0 && lead <= 0xEF) {
-    trailing = 2;
-    if (lead == 0xE0)
-      second_min = 0xA0; // overlong
-    else if (lead == 0xED)
-      second_max = 0x9F; // surrogates
-  } else if (lead >= 0xF0 && lead <= 0xF4) {
-    trailing = 3;
-    if (lead == 0xF0)
-      second_min = 0x90; // overlong
-    else if (lead == 0xF4)
-      second_max = 0x8F; // above U+10FFFF
-  } else {
-    return {1, false};
-  }
-  for (std::size_t i = 1; i <= trailing; ++i) {
-    if (i >= s.size())
-      return {i, false};
-    const auto byte = static_cast<unsigned char>(s[i]);
-    const unsigned char min = i == 1 ? second_min : 0x80;
-    const unsigned char max = i == 1 ? second_max : 0xBF;
-    if (byte < min || byte > max)
-      return {i, false};
-  }
-  return {trailing + 1, true};
-}
-
-// The code point of a well-formed sequence returned by next_utf8.
-char32_t decode_utf8(std::string_view s, std::size_t length) {
-  const auto lead = static_cast<unsigned char>(s[0]);
-  if (length == 1)
-    return lead;
-  char32_t code_point = lead & (0x7F >> length);
-  for (std::size_t i = 1; i < length; ++i)
-    code_point = (code_point << 6) | (static_cast<unsigned char>(s[i]) & 0x3F);
-  return code_point;
 }
 
 void append_json_value(std::string& out, const Cell& cell) {

@@ -1,4 +1,5 @@
 #include "input.hpp"
+#include "utf8.hpp"
 
 #include <crm/error.hpp>
 
@@ -35,56 +36,6 @@ constexpr int k_row_not_begun = 0;
 constexpr int k_field_begun = 2;
 
 const iconv_t k_no_iconv = reinterpret_cast<iconv_t>(-1);
-
-bool valid_utf8(std::string_view text) {
-  auto s = reinterpret_cast<const unsigned char*>(text.data());
-  std::size_t n = text.size();
-  std::size_t i = 0;
-  while (i < n) {
-    // Most values are ASCII: test eight bytes at a time.
-    while (i + 8 <= n) {
-      std::uint64_t word;
-      std::memcpy(&word, s + i, 8);
-      if (word & 0x8080808080808080ULL)
-        break;
-      i += 8;
-    }
-    if (i == n)
-      break;
-    unsigned char c = s[i];
-    if (c < 0x80) {
-      ++i;
-      continue;
-    }
-    // Unicode table 3-7: no overlong forms, surrogates or values past U+10FFFF.
-    std::size_t len = 0;
-    unsigned char low = 0x80, high = 0xBF;
-    if (c >= 0xC2 && c <= 0xDF) {
-      len = 2;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-      len = 3;
-      if (c == 0xE0)
-        low = 0xA0;
-      else if (c == 0xED)
-        high = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-      len = 4;
-      if (c == 0xF0)
-        low = 0x90;
-      else if (c == 0xF4)
-        high = 0x8F;
-    } else {
-      return false;
-    }
-    if (i + len > n || s[i + 1] < low || s[i + 1] > high)
-      return false;
-    for (std::size_t k = 2; k < len; ++k)
-      if ((s[i + k] & 0xC0) != 0x80)
-        return false;
-    i += len;
-  }
-  return true;
-}
 
 std::string_view trim(std::string_view s) {
   auto first = s.find_first_not_of(" \t");
