@@ -70,4 +70,25 @@ std::string_view InputSource::read(std::size_t max) {
   return out;
 }
 
+std::string_view InputSource::read_line() {
+  if (m_start == m_buffer.size()) {
+    m_buffer.clear();
+    m_start = 0;
+  }
+  // Search only the bytes not searched yet while the buffer grows.
+  std::size_t searched = 0;
+  std::size_t newline = std::string::npos;
+  while (true) {
+    newline = m_buffer.find('\n', m_start + searched);
+    if (newline != std::string::npos || m_eof)
+      break;
+    searched = m_buffer.size() - m_start;
+    fill(searched + k_block);
+  }
+  std::size_t end = newline == std::string::npos ? m_buffer.size() : newline + 1;
+  std::string_view line = std::string_view(m_buffer).substr(m_start, end - m_start);
+  m_start = end;
+  return line;
+}
+
 } // namespace crm

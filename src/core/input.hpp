@@ -23,6 +23,9 @@ public:
   // Up to `max` bytes (at least one unless at the end), consumed. Valid until
   // the next call. Empty at the end. Throws Error(Exit::io) on a read error.
   std::string_view read(std::size_t max);
+  // The next line with its '\n' (the last line may have none), consumed;
+  // empty at the end. Valid until the next call.
+  std::string_view read_line();
   // The path as given ("-" for stdin).
   const std::string& name() const { return m_name; }
 

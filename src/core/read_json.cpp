@@ -456,33 +456,21 @@ public:
 
   bool next(InputRecord& record) override {
     for (;;) {
-      std::string_view view = m_source->peek(k_peek);
-      if (view.empty())
+      std::string_view line = m_source->read_line();
+      if (line.empty())
         return false;
-      std::size_t want = k_peek;
-      std::size_t newline = view.find('\n');
-      while (newline == std::string_view::npos && view.size() >= want) {
-        std::size_t searched = view.size();
-        want *= 2;
-        view = m_source->peek(want);
-        newline = view.find('\n', searched);
-      }
-      std::size_t consumed = newline == std::string_view::npos ? view.size() : newline + 1;
-      std::string_view line =
-          view.substr(0, newline == std::string_view::npos ? view.size() : newline);
+      if (line.back() == '\n')
+        line.remove_suffix(1);
       ++m_line;
       if (m_line == 1 && line.substr(0, k_bom.size()) == k_bom)
         line.remove_prefix(k_bom.size());
       if (!line.empty() && line.back() == '\r')
         line.remove_suffix(1);
-      if (trim_json_space(line).empty()) {
-        m_source->read(consumed);
+      if (trim_json_space(line).empty())
         continue;
-      }
       record.line = m_line;
       record.raw.assign(trim_json_space(line));
       m_flattener.read(line, record);
-      m_source->read(consumed);
       return true;
     }
   }

@@ -16,7 +16,6 @@ namespace crm {
 
 namespace {
 
-constexpr std::size_t k_peek = 64 * 1024;
 constexpr std::string_view k_bom = "\xEF\xBB\xBF";
 constexpr std::size_t k_excerpt = 40;
 // The rank of a value no parameter marks as preferred (PREF=1..100 rank first).
@@ -567,19 +566,9 @@ private:
   // Appends the next physical line to `text` (without its line end) and to
   // `raw` (with it); false at the end of the input.
   bool read_physical(std::string& text, std::string& raw) {
-    std::string_view view = m_source->peek(k_peek);
-    if (view.empty())
+    std::string_view line = m_source->read_line();
+    if (line.empty())
       return false;
-    std::size_t want = k_peek;
-    std::size_t newline = view.find('\n');
-    while (newline == std::string_view::npos && view.size() >= want) {
-      std::size_t searched = view.size();
-      want *= 2;
-      view = m_source->peek(want);
-      newline = view.find('\n', searched);
-    }
-    std::size_t consumed = newline == std::string_view::npos ? view.size() : newline + 1;
-    std::string_view line = view.substr(0, consumed);
     raw += line;
     ++m_line;
     if (m_line == 1 && line.substr(0, k_bom.size()) == k_bom)
@@ -589,7 +578,6 @@ private:
     if (!line.empty() && line.back() == '\r')
       line.remove_suffix(1);
     text += line;
-    m_source->read(consumed);
     return true;
   }
 
