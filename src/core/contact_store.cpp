@@ -387,14 +387,14 @@ std::optional<std::int64_t> ContactWriter::owner_of_phone(const std::string& e16
   return first_id(m_by_phone);
 }
 
-void ContactWriter::check_unique(const Contact& c) {
-  if (c.email) {
+void ContactWriter::check_unique(const Contact& c, Unique what) {
+  if (c.email && what != Unique::external_id) {
     if (auto owner = owner_of_email(email_match_key(*c.email), c.id))
       throw Error(Exit::data,
                   fmt::format("email '{}' already belongs to contact {}", *c.email, *owner),
                   fmt::format("change that contact with 'crm contact update {}'", *owner));
   }
-  if (c.external_id) {
+  if (c.external_id && what != Unique::email) {
     if (auto owner = owner_of_external_id(*c.external_id, c.id))
       throw Error(Exit::data, fmt::format("external id '{}' already belongs to contact {}",
                                           *c.external_id, *owner));

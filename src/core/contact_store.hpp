@@ -59,8 +59,11 @@ public:
   std::optional<std::int64_t> owner_of_email(const std::string& match_key, std::int64_t except);
   std::optional<std::int64_t> owner_of_external_id(const std::string& id, std::int64_t except);
   std::optional<std::int64_t> owner_of_phone(const std::string& e164, std::int64_t except);
-  // Refuses (Error(Exit::data)) an email or external id that another contact has.
-  void check_unique(const Contact& c);
+  // Which identities must not belong to another contact.
+  enum class Unique { both, email, external_id };
+  // Refuses (Error(Exit::data)) an email or external id (as `what` says)
+  // that another contact has.
+  void check_unique(const Contact& c, Unique what = Unique::both);
 
 private:
   void update_attrs_and_tags(const Contact& before, const Contact& after);

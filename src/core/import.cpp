@@ -493,9 +493,9 @@ private:
   }
 
   // Refuses a row whose email or external id belongs to another contact.
-  bool conflicts(const Contact& c) {
+  bool conflicts(const Contact& c, ContactWriter::Unique what) {
     try {
-      m_writer.check_unique(c);
+      m_writer.check_unique(c, what);
       return false;
     } catch (const Error& e) {
       if (e.code() != Exit::data)
@@ -506,7 +506,14 @@ private:
   }
 
   void insert(Contact& c) {
-    if (m_options.key != ImportKey::none && conflicts(c))
+    // The key was looked up and is free, so only the other identity needs a
+    // look; with --key none emails may repeat, external ids never.
+    using Unique = ContactWriter::Unique;
+    Unique what = m_options.key == ImportKey::email         ? Unique::external_id
+                  : m_options.key == ImportKey::external_id ? Unique::email
+                  : m_options.key == ImportKey::none        ? Unique::external_id
+                                                            : Unique::both;
+    if (conflicts(c, what))
       return;
     std::string now = format_time(m_ctx.now);
     if (c.created_at.empty())
@@ -565,7 +572,7 @@ private:
       ++m_summary.unchanged;
       return;
     }
-    if (conflicts(after))
+    if (conflicts(after, ContactWriter::Unique::both))
       return;
     after.updated_at = format_time(m_ctx.now);
     m_writer.update(*before, after, stage_set);

@@ -237,8 +237,8 @@ TEST_CASE("created_at is taken from the file when it is there") {
 
 TEST_CASE("imported and updated contacts are in the full-text index, and the index is sound") {
   Fixture f;
-  f.run(VectorReader({"email", "last_name", "city"}, {{"a@example.com", "Müller", "Köln"},
-                                                      {"b@example.com", "Schmidt", "Ulm"}}));
+  f.run(VectorReader({"email", "last_name", "city"},
+                     {{"a@example.com", "Müller", "Köln"}, {"b@example.com", "Schmidt", "Ulm"}}));
   std::vector<std::int64_t> found;
   auto search = [&](const std::string& text) {
     found.clear();
@@ -256,4 +256,19 @@ TEST_CASE("imported and updated contacts are in the full-text index, and the ind
   c.fields = {{"last_name", "Zander"}};
   add_contact(f.db, c, f.ctx);
   CHECK(search("zander") == std::vector<std::int64_t>{3});
+}
+
+TEST_CASE("--key none rejects a row whose external id another contact has, and goes on") {
+  Fixture f;
+  ImportOptions none;
+  none.key = ImportKey::none;
+  auto s = f.run(
+      VectorReader({"external_id", "email"},
+                   {{"E1", "a@example.com"}, {"E1", "b@example.com"}, {"E2", "a@example.com"}}),
+      none);
+  CHECK(s.inserted == 2);
+  CHECK(s.rejected == 1);
+  REQUIRE(f.rejects.rows.size() == 1);
+  CHECK(f.rejects.rows[0] ==
+        std::pair<std::size_t, std::string>{3, "external id 'E1' already belongs to contact 1"});
 }
