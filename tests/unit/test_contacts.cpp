@@ -1,3 +1,4 @@
+#include "exit_of.hpp"
 #include "temp_dir.hpp"
 
 #include <crm/contacts.hpp>
@@ -47,15 +48,6 @@ struct Fixture {
     return db.sql().execAndGet("SELECT count(*) FROM " + table).getInt64();
   }
 };
-
-Exit exit_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return Exit::ok;
-}
 
 } // namespace
 

@@ -1,3 +1,4 @@
+#include "exit_of.hpp"
 #include "temp_dir.hpp"
 
 #include <crm/database.hpp>
@@ -16,18 +17,7 @@
 
 using namespace crm;
 
-namespace {
-
-Exit exit_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const Error& e) {
-    return e.code();
-  }
-  return Exit::ok;
-}
-
-} // namespace
+namespace {} // namespace
 
 TEST_CASE("a new database is created with mode 0600, WAL and the latest schema") {
   TempDir dir;
