@@ -79,6 +79,7 @@ std::string to_nfc(std::string_view s) {
 using PhoneFunction = int (*)(const char*, const char*, char*, std::size_t);
 
 PhoneFunction g_phone = nullptr;
+PhoneFunction g_phone_reference = nullptr;
 
 PhoneFunction load_phone_module() {
   if (g_phone != nullptr)
@@ -97,7 +98,9 @@ PhoneFunction load_phone_module() {
       continue;
     }
     g_phone = reinterpret_cast<PhoneFunction>(::dlsym(handle, "crm_phone_e164"));
-    if (g_phone != nullptr)
+    g_phone_reference =
+        reinterpret_cast<PhoneFunction>(::dlsym(handle, "crm_phone_e164_reference"));
+    if (g_phone != nullptr && g_phone_reference != nullptr)
       return g_phone;
   }
   throw Error(Exit::internal, fmt::format("cannot load the phone module: {}", reasons),
@@ -162,7 +165,9 @@ std::string email_match_key(std::string_view display) {
   return key;
 }
 
-std::string normalize_phone(std::string_view value, std::string_view region) {
+namespace {
+
+std::string phone_with(PhoneFunction e164, std::string_view value, std::string_view region) {
   std::string text = normalize_text(value, "phone");
   if (text.empty())
     throw Error(Exit::data, "invalid phone '': empty");
@@ -170,7 +175,6 @@ std::string normalize_phone(std::string_view value, std::string_view region) {
   // more likely a typo than a number, so it is refused.
   if (auto plus = text.rfind('+'); plus != std::string::npos && plus != 0)
     throw Error(Exit::data, fmt::format("invalid phone '{}': '+' belongs only at the start", text));
-  auto e164 = load_phone_module();
   std::string region_text(region.empty() ? "ZZ" : region);
   std::array<char, 128> out{};
   if (e164(text.c_str(), region_text.c_str(), out.data(), out.size()) != 0)
@@ -179,6 +183,17 @@ std::string normalize_phone(std::string_view value, std::string_view region) {
         fmt::format("invalid phone '{}': {}{}", text, out.data(),
                     text.front() == '+' ? "" : fmt::format(" (read with region {})", region_text)));
   return out.data();
+}
+
+} // namespace
+
+std::string normalize_phone(std::string_view value, std::string_view region) {
+  return phone_with(load_phone_module(), value, region);
+}
+
+std::string normalize_phone_reference(std::string_view value, std::string_view region) {
+  load_phone_module();
+  return phone_with(g_phone_reference, value, region);
 }
 
 std::string normalize_country(std::string_view value) {

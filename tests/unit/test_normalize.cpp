@@ -3,7 +3,13 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <cstdint>
 #include <functional>
+#include <iterator>
+#include <string>
+#include <utility>
+#include <vector>
 
 using namespace crm;
 
@@ -66,6 +72,75 @@ TEST_CASE("invalid phones are rejected with the reason") {
   CHECK(
       error_of([] { normalize_phone("+49 0000", "DE"); }).starts_with("invalid phone '+49 0000'"));
   CHECK(error_of([] { normalize_phone("++49301234567", "DE"); }).starts_with("invalid phone"));
+}
+
+// normalize_phone splits common shapes itself and asks libphonenumber only
+// whether the number is valid; the result must be what Parse() gives, for
+// valid and invalid numbers alike (value or reason).
+std::string phone_result(bool reference, const std::string& number, const std::string& region) {
+  try {
+    return reference ? normalize_phone_reference(number, region) : normalize_phone(number, region);
+  } catch (const Error& e) {
+    return std::string("error: ") + e.what();
+  }
+}
+
+TEST_CASE("the fast phone path agrees with libphonenumber's Parse") {
+  std::vector<std::pair<std::string, std::string>> cases = {
+      {"030 1234567", "DE"},      {"+49 30 1234567", "DE"},   {"+49 (0)30 1234567", "DE"},
+      {"0049 30 1234567", "DE"},  {"49 30 1234567", "DE"},    {"4930 1234567", "DE"},
+      {"030 1234567", "AT"},      {"+44 20 7946 0958", "DE"}, {"020 7946 0958", "GB"},
+      {"07700 900123", "GB"},     {"+44 7700 900123", "US"},  {"+41 44 668 18 00", "CH"},
+      {"044 668 18 00", "CH"},    {"+33 6 12 34 56 78", "FR"}, {"06 12 34 56 78", "FR"},
+      {"+31 20 123 4567", "NL"},  {"+32 2 123 45 67", "BE"},  {"+46 8 123 456 78", "SE"},
+      {"+353 1 234 5678", "IE"},  {"01 234 5678", "IE"},      {"+39 06 1234 5678", "IT"},
+      {"06 1234 5678", "IT"},     {"(212) 555-0123", "US"},   {"+1 212 555 0123", "DE"},
+      {"1 212 555 0123", "US"},   {"+49 30 1234567 ext 12", "DE"}, {"030 CALL ME", "DE"},
+      {"+49", "DE"},              {"0", "DE"},                {"+49 1", "DE"},
+      {"+49 30 12345678901234567", "DE"}, {"+999 123 4567", "DE"}, {"0301234567", "ZZ"},
+      {"030.123.4567", "DE"},     {"+4930/123-4567", "DE"},   {"00 49 30 1234567", "CH"},
+  };
+  // Generated numbers of every shape the fast path takes, valid or not.
+  const std::pair<const char*, const char*> regions[] = {
+      {"DE", "49"}, {"AT", "43"}, {"CH", "41"}, {"FR", "33"}, {"NL", "31"}, {"BE", "32"},
+      {"SE", "46"}, {"IE", "353"}, {"GB", "44"}, {"US", "1"}, {"IT", "39"}, {"ES", "34"}};
+  const char* separators[] = {" ", "", "-", "/", ".", " "};
+  std::uint64_t state = 12345;
+  auto next = [&](std::uint64_t bound) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % bound;
+  };
+  for (int i = 0; i < 3000; ++i) {
+    const auto& [region, code] = regions[next(std::size(regions))];
+    std::string digits;
+    auto length = 3 + next(11);
+    for (std::uint64_t d = 0; d < length; ++d)
+      digits.push_back(static_cast<char>('0' + (d == 0 ? 1 + next(9) : next(10))));
+    std::string sep = separators[next(std::size(separators))];
+    std::string grouped = digits.substr(0, 2 + next(2)) + sep + digits.substr(std::min<std::size_t>(digits.size(), 2 + next(2)));
+    switch (next(3)) {
+    case 0:
+      cases.emplace_back("+" + std::string(code) + " " + grouped, region);
+      break;
+    case 1:
+      cases.emplace_back("0" + grouped, region);
+      break;
+    default:
+      cases.emplace_back(grouped, region);
+      break;
+    }
+  }
+  int valid = 0;
+  for (const auto& [number, region] : cases) {
+    CAPTURE(number);
+    CAPTURE(region);
+    auto fast = phone_result(false, number, region);
+    CHECK(fast == phone_result(true, number, region));
+    valid += fast.starts_with("+") ? 1 : 0;
+  }
+  // Both valid and invalid numbers were compared.
+  CHECK(valid > 300);
+  CHECK(valid < static_cast<int>(cases.size()) - 300);
 }
 
 TEST_CASE("countries are ISO 3166 alpha-2, upper-cased") {
