@@ -48,6 +48,13 @@ SQLite::Database open_connection(const fs::path& path, int busy_timeout_ms, Crea
   if (fs::is_directory(path, ec))
     throw Error(Exit::no_input,
                 fmt::format("cannot open database '{}': is a directory", path.string()));
+  // Memory statistics take a global mutex on every allocation; crm reads
+  // none of them. Must come before SQLite's first use, once per process.
+  static const bool configured = [] {
+    sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+    return true;
+  }();
+  (void)configured;
   try {
     return SQLite::Database(path, SQLite::OPEN_READWRITE | SQLite::OPEN_NOMUTEX, busy_timeout_ms);
   } catch (const std::exception& e) {
@@ -100,6 +107,9 @@ Database::Database(const fs::path& path, int busy_timeout_ms, Create create)
     version = m_db.execAndGet("PRAGMA user_version").getInt();
     m_db.exec("PRAGMA foreign_keys = ON");
     m_db.exec("PRAGMA secure_delete = ON");
+    // Statement journals and sorts stay in memory: no personal data in
+    // temporary files, and no writes for them.
+    m_db.exec("PRAGMA temp_store = MEMORY");
   } catch (const std::exception& e) {
     throw_sqlite_error(e, context);
   }

@@ -84,6 +84,7 @@ TEST_CASE("import maps columns by name, normalises values and keeps other column
   REQUIRE(history.size() == 1);
   CHECK(history[0].action == "import");
   CHECK(*history[0].source == "import batch 1");
+  CHECK(*history[0].detail == R"({"created":true})");
 }
 
 TEST_CASE("bad rows are rejected with the reason and good rows still land") {
