@@ -78,9 +78,11 @@ std::optional<std::string> attr_value(const Contact& c, const std::string& key) 
   return std::nullopt;
 }
 
+// Binds without a copy: `v` outlives the statement's next step (the caller's
+// contact), so SQLite may read it where it is.
 void bind_optional(SQLite::Statement& s, int index, const std::optional<std::string>& v) {
   if (v)
-    s.bind(index, *v);
+    s.bindNoCopy(index, *v);
   else
     s.bind(index);
 }
@@ -89,8 +91,10 @@ void bind_optional(SQLite::Statement& s, int index, const std::optional<std::str
 void bind_fields(SQLite::Statement& s, const Contact& c) {
   bind_optional(s, 1, c.external_id);
   bind_optional(s, 2, c.email);
-  bind_optional(s, 3,
-                c.email ? std::optional<std::string>(email_match_key(*c.email)) : std::nullopt);
+  if (c.email)
+    s.bind(3, email_match_key(*c.email)); // a temporary: copied
+  else
+    s.bind(3);
   bind_optional(s, 4, c.phone);
   bind_optional(s, 5, c.first_name);
   bind_optional(s, 6, c.last_name);
@@ -275,7 +279,7 @@ ContactWriter::ContactWriter(Database& db)
       m_insert(db.sql(), "INSERT INTO contact (external_id, email, email_norm, phone, first_name, "
                          "last_name, company, street, postcode, city, country, birthdate, stage, "
                          "owner, source, updated_at, created_at, stage_manual) VALUES (?, ?, ?, ?, "
-                         "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id"),
+                         "?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"),
       m_update(db.sql(),
                "UPDATE contact SET external_id = ?, email = ?, email_norm = ?, phone = ?, "
                "first_name = ?, last_name = ?, company = ?, street = ?, postcode = ?, "
@@ -299,8 +303,8 @@ void ContactWriter::insert(Contact& c, bool stage_manual) {
   bind_fields(m_insert, c);
   m_insert.bind(17, c.created_at);
   m_insert.bind(18, stage_manual ? 1 : 0);
-  m_insert.executeStep();
-  c.id = m_insert.getColumn(0).getInt64();
+  m_insert.exec();
+  c.id = m_db.sql().getLastInsertRowid();
   m_insert.reset();
   Contact none;
   none.id = c.id;

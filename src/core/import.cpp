@@ -417,23 +417,29 @@ public:
   // the triggers work again.
   void finish_index() {
     if (!m_touched.empty()) {
-      m_db.sql().exec("CREATE TEMP TABLE IF NOT EXISTS import_touched (id INTEGER PRIMARY KEY)");
+      // Only updated contacts have index entries to drop; created ones are
+      // new to the index.
+      m_db.sql().exec("CREATE TEMP TABLE IF NOT EXISTS import_touched (id INTEGER PRIMARY KEY, "
+                      "updated INTEGER NOT NULL)");
       m_db.sql().exec("DELETE FROM temp.import_touched");
-      SQLite::Statement add(m_db.sql(), "INSERT OR IGNORE INTO temp.import_touched VALUES (?)");
-      for (auto id : m_touched) {
+      SQLite::Statement add(m_db.sql(), "INSERT INTO temp.import_touched VALUES (?, ?) ON "
+                                        "CONFLICT (id) DO UPDATE SET updated = 1");
+      for (auto [id, updated] : m_touched) {
         add.bind(1, id);
+        add.bind(2, updated ? 1 : 0);
         add.exec();
         add.reset();
       }
-      m_db.sql().exec(
-          "DELETE FROM contact_fts WHERE rowid IN (SELECT id FROM temp.import_touched)");
+      m_db.sql().exec("DELETE FROM contact_fts WHERE rowid IN (SELECT id FROM "
+                      "temp.import_touched WHERE updated)");
       m_db.sql().exec(
           "INSERT INTO contact_fts (rowid, name, email, company, city, notes) SELECT c.id, "
           "trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), c.email, "
           "c.company, c.city, (SELECT group_concat(body, ' ') FROM note WHERE contact_id = c.id) "
           "FROM temp.import_touched t JOIN contact c ON c.id = t.id");
       m_db.sql().exec("DELETE FROM temp.import_touched");
-      m_committed.insert(m_committed.end(), m_touched.begin(), m_touched.end());
+      for (auto [id, updated] : m_touched)
+        m_committed.push_back(id);
       m_touched.clear();
     }
     m_db.sql().exec("DELETE FROM meta WHERE key = 'fts_deferred'");
@@ -520,7 +526,7 @@ private:
       c.created_at = now;
     c.updated_at = now;
     m_writer.insert(c, c.stage.has_value());
-    m_touched.push_back(c.id);
+    m_touched.emplace_back(c.id, false);
     // The values are the contact's own: repeating them in the history would
     // double what an import writes (the history was 44% of the file).
     m_writer.history(c.id, m_ctx, "import", R"({"created":true})");
@@ -577,7 +583,7 @@ private:
       return;
     after.updated_at = format_time(m_ctx.now);
     m_writer.update(*before, after, stage_set);
-    m_touched.push_back(id);
+    m_touched.emplace_back(id, true);
     m_writer.history(id, m_ctx, "import", detail);
     std::string image = snapshot(*before);
     record_change(id, "update", &image);
@@ -604,7 +610,7 @@ private:
   RowSource m_source;
   ContactWriter m_writer;
   SQLite::Statement m_change;
-  std::vector<std::int64_t> m_touched;   // contacts of this batch, for the index
+  std::vector<std::pair<std::int64_t, bool>> m_touched; // this batch's contacts, updated?
   std::vector<std::int64_t> m_committed; // the same, kept for report()
   PreparedRow* m_row = nullptr;
   ImportSummary m_summary;
