@@ -16,7 +16,7 @@ _crm_options() {
   local own=""
   case "$1 $2" in
     "contact add") own="$fields" ;;
-    "contact import") own="--input-format --encoding --delimiter --map --profile --key --on-conflict --strict --rejects --max-rejects --dry-run --batch --ids" ;;
+    "contact import") own="--input-format --encoding --delimiter --map --profile --key --on-conflict --strict --rejects --max-rejects --dry-run --batch --ids --undo" ;;
     "contact list") own="--where --sort --limit" ;;
     "contact search") own="--limit" ;;
     "contact update") own="$fields --unset --ids" ;;

@@ -140,6 +140,7 @@ complete -c crm -n '__crm_in contact import' -l max-rejects -x -d 'Abort past N 
 complete -c crm -n '__crm_in contact import' -l dry-run -d 'Validate and count, write nothing'
 complete -c crm -n '__crm_in contact import' -l batch -x -d 'Rows per transaction'
 complete -c crm -n '__crm_in contact import' -l ids -d 'Print the ids of the contacts inserted or updated'
+complete -c crm -n '__crm_in contact import' -l undo -x -d 'Revert what import batch BATCH created or changed'
 
 # crm db
 complete -c crm -n '__crm_at db' -a migrate -d "Bring the database to this crm's schema"

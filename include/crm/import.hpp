@@ -75,3 +75,23 @@ ImportSummary import_contacts(Database& db, RecordReader& reader, const ImportOp
                               const std::function<void(std::size_t)>& progress);
 
 } // namespace crm
+
+namespace crm {
+
+struct UndoSummary {
+  std::size_t deleted = 0;  // contacts the batch had created
+  std::size_t restored = 0; // contacts put back as they were before the batch
+  std::size_t gone = 0;     // contacts deleted or erased since: nothing to undo
+};
+
+// Reverts import batch `batch` in one transaction: deletes the contacts it
+// created and puts back the fields, attributes and tags of those it
+// updated, each restore in the history as "undo". Refuses (Exit::data,
+// nothing changed) when a contact of the batch changed after it (a later
+// history entry, or events or consent entries on a contact it created), or
+// when a restored email or external id now belongs to another contact.
+// Error(Exit::not_found) for no such contact import batch; Error(Exit::data)
+// if it is undone already.
+UndoSummary undo_import(Database& db, std::int64_t batch, const WriteContext& ctx);
+
+} // namespace crm

@@ -78,9 +78,12 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
     bool strict = false, dry_run = false, ids = false;
     std::size_t batch = 0;
     std::optional<std::size_t> max_rejects;
+    std::optional<std::int64_t> undo;
   };
   auto a = std::make_shared<Args>();
-  cmd->add_option("file", a->file, "The input file, or - for stdin")->required();
+  cmd->add_option("file", a->file, "The input file, or - for stdin");
+  cmd->add_option("--undo", a->undo, "Revert what import batch BATCH created or changed")
+      ->type_name("BATCH");
   cmd->add_option("--input-format", a->input_format, "csv, tsv, json, ndjson or vcard")
       ->type_name("FMT")
       ->check(CLI::IsMember({"csv", "tsv", "json", "ndjson", "vcard"}));
@@ -110,6 +113,20 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
   cmd->add_flag("--ids", a->ids, "Print the ids of the contacts inserted or updated");
   cmd->callback([&ctx, a, cmd] {
     ctx.action = [&ctx, a, cmd] {
+      if (a->undo) {
+        if (!a->file.empty())
+          throw Error(Exit::usage, "--undo BATCH takes no input file");
+        auto summary = undo_import(ctx.database(), *a->undo, ctx.write_context());
+        std::string line = fmt::format("undid import batch {}: deleted {}, restored {}",
+                                       *a->undo, summary.deleted, summary.restored);
+        if (summary.gone > 0)
+          line += fmt::format(", {} gone since (deleted or erased)", summary.gone);
+        ctx.summary(line);
+        return 0;
+      }
+      if (a->file.empty())
+        throw Error(Exit::usage, "contact import: a FILE (or - for stdin) is required",
+                    "or --undo BATCH to revert an import");
       // A profile fills in what the command line leaves open.
       std::vector<std::pair<std::string, std::string>> profile_map;
       std::optional<std::string> profile_source;

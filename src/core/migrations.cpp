@@ -136,7 +136,12 @@ CREATE TABLE import_change (
 CREATE INDEX import_change_by_contact ON import_change(contact_id);
 )sql";
 
-constexpr std::array<std::string_view, 2> k_migrations = {k_contacts, k_imports};
+// 3: when an import batch was undone (crm contact import --undo).
+constexpr std::string_view k_import_undo = R"sql(
+ALTER TABLE import_batch ADD COLUMN undone_at TEXT;
+)sql";
+
+constexpr std::array<std::string_view, 3> k_migrations = {k_contacts, k_imports, k_import_undo};
 
 } // namespace
 

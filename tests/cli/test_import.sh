@@ -168,6 +168,61 @@ expect_out "$(sqlite3 crm.db "SELECT id FROM contact WHERE email IN ('ids1@examp
 crm contact import ids.csv --ids
 expect_out ""
 
+begin "--undo deletes what a batch created and restores what it changed"
+rm -f undo.db*
+crm --db undo.db init
+printf 'email,first_name,city,tags,industry\nu1@example.com,Una,Ulm,a,retail\nu2@example.com,Udo,Jena,,\n' >u1.csv
+crm --db undo.db contact import u1.csv
+expect_err "inserted 2, updated 0, unchanged 0, rejected 0; batch 1"
+before=$(sqlite3 undo.db "SELECT id, email, first_name, city FROM contact ORDER BY id; SELECT * FROM contact_attr ORDER BY 1, 2; SELECT * FROM contact_tag ORDER BY 1, 2")
+printf 'email,first_name,city,tags,industry\nU1@example.com,Una,Bonn,b,craft\nu3@example.com,Uwe,Kiel,,\n' >u2.csv
+crm --db undo.db contact import u2.csv
+expect_err "inserted 1, updated 1, unchanged 0, rejected 0; batch 2"
+crm --db undo.db contact import --undo 2
+expect_status 0
+expect_err "undid import batch 2: deleted 1, restored 1"
+after=$(sqlite3 undo.db "SELECT id, email, first_name, city FROM contact ORDER BY id; SELECT * FROM contact_attr ORDER BY 1, 2; SELECT * FROM contact_tag ORDER BY 1, 2")
+if [ "$after" = "$before" ]; then ok; else fail "not restored: $after"; fi
+crm --db undo.db contact search kiel --fields id --no-header
+expect_out ""
+crm --db undo.db contact search bonn --fields id --no-header
+expect_out ""
+crm --db undo.db contact history u1@example.com --fields action,source,detail -f tsv --no-header
+expect_out 'import	import batch 1	{"created":true}
+import	import batch 2	{"city":["Ulm","Bonn"],"attr.industry":["retail","craft"],"tags":{"added":["b"]}}
+undo	undo of import batch 2	{"city":["Bonn","Ulm"],"attr.industry":["craft","retail"],"tags":{"removed":["b"]}}'
+
+begin "--undo twice, of an unknown batch, or with a file is refused"
+state=$(sqlite3 undo.db .dump)
+crm --db undo.db contact import --undo 2
+expect_status 65
+expect_err "crm: import batch 2 was undone already (2026-11-22T09:30:00Z)"
+crm --db undo.db contact import --undo 99
+expect_status 2
+expect_err "crm: no contact import batch 99
+the summary of each import names its batch"
+crm --db undo.db contact import u1.csv --undo 1
+expect_status 64
+expect_err "crm: --undo BATCH takes no input file"
+crm --db undo.db contact import
+expect_status 64
+expect_err "crm: contact import: a FILE (or - for stdin) is required
+or --undo BATCH to revert an import"
+if [ "$(sqlite3 undo.db .dump)" = "$state" ]; then ok; else fail "the database changed"; fi
+
+begin "--undo refuses when a contact changed after the batch, and changes nothing"
+printf 'email,city\nu2@example.com,Gera\n' >u3.csv
+crm --db undo.db contact import u3.csv
+expect_err "inserted 0, updated 1, unchanged 0, rejected 0; batch 3"
+crm --db undo.db contact update u2@example.com --city Suhl
+state=$(sqlite3 undo.db .dump)
+crm --db undo.db contact import --undo 3
+expect_status 65
+id2=$(sqlite3 undo.db "SELECT id FROM contact WHERE email = 'u2@example.com'")
+expect_err "crm: cannot undo import batch 3: contact $id2 changed after it
+'crm contact history $id2' shows what changed"
+if [ "$(sqlite3 undo.db .dump)" = "$state" ]; then ok; else fail "the database changed"; fi
+
 begin "SIGKILL in the middle of an import leaves whole batches and a sound database"
 python3 - <<'PY'
 with open("big.csv", "w") as f:
