@@ -177,6 +177,11 @@ std::string snapshot(const Contact& c) {
   return out;
 }
 
+std::string too_many_rejects(std::size_t max) {
+  return fmt::format("too many rejected rows: more than {} (--max-rejects); nothing was imported",
+                     max);
+}
+
 // A row read and normalised, ready to be written; or the reason it is not.
 struct PreparedRow {
   InputRecord record;
@@ -467,10 +472,7 @@ private:
     ++m_summary.rejected;
     m_rejects.reject(m_reader, m_row->record, reason);
     if (m_options.max_rejects && m_summary.rejected > *m_options.max_rejects)
-      throw Error(Exit::data,
-                  fmt::format("too many rejected rows: more than {} (--max-rejects); nothing of "
-                              "this batch was imported",
-                              *m_options.max_rejects),
+      throw Error(Exit::data, too_many_rejects(*m_options.max_rejects),
                   "the rejected rows are listed above or in the --rejects file");
   }
 
@@ -700,19 +702,33 @@ ImportSummary import_contacts(Database& db, RecordReader& reader, const ImportOp
     Importer importer(db, reader, options, ctx, rejects);
     bool more = true;
     bool first = true;
-    while (more) {
-      db.write([&] {
-        // The batch row belongs to the first transaction: an import that
-        // fails there leaves no trace.
-        if (first)
-          importer.set_batch(start_batch(db, options, ctx));
+    try {
+      while (more) {
+        db.write([&] {
+          // The batch row belongs to the first transaction: an import that
+          // fails there leaves no trace.
+          if (first)
+            importer.set_batch(start_batch(db, options, ctx));
+          importer.defer_index();
+          more = importer.run(options.batch, progress);
+          importer.finish_index();
+          finish_batch(db, importer.summary(), ctx);
+        });
         first = false;
-        importer.defer_index();
-        more = importer.run(options.batch, progress);
-        importer.finish_index();
-        finish_batch(db, importer.summary(), ctx);
-      });
-      importer.report(options.on_changed);
+        importer.report(options.on_changed);
+      }
+    } catch (const Error&) {
+      // Too many rejects after some batches were committed: those are
+      // undone, so that the import changes nothing, as with one transaction.
+      bool over = options.max_rejects && importer.summary().rejected > *options.max_rejects;
+      if (first || !over)
+        throw;
+      undo_import(db, importer.summary().batch_id, ctx);
+      throw Error(Exit::data,
+                  fmt::format("{} (import batch {}: its committed rows were undone)",
+                              too_many_rejects(*options.max_rejects),
+                              importer.summary().batch_id),
+                  "the rejected rows are listed above or in the --rejects file");
     }
     return importer.summary();
   } catch (const std::exception& e) {

@@ -79,6 +79,15 @@ if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
 crm contact import mixed.csv --max-rejects 0 -q
 expect_status 65
 
+begin "--max-rejects with --batch: committed batches are undone, nothing changes"
+printf 'email,first_name\nmr1@example.com,A\nmr2@example.com,B\nbad1,C\nmr3@example.com,D\nbad2,E\nbad3,F\n' >batched.csv
+crm --db mr.db init
+crm --db mr.db contact import batched.csv --batch 2 --max-rejects 1 -q
+expect_status 65
+expect_err "crm: too many rejected rows: more than 1 (--max-rejects); nothing was imported (import batch 1: its committed rows were undone)
+the rejected rows are listed above or in the --rejects file"
+if [ "$(sqlite3 mr.db "SELECT count(*) FROM contact")" = 0 ]; then ok; else fail "contacts were left"; fi
+
 begin "--dry-run counts and writes nothing"
 printf 'email,first_name\nnew@example.com,New\nanna@example.com,Anna-Maria\n' >dry.csv
 crm contact import dry.csv --dry-run
