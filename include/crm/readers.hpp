@@ -1,6 +1,8 @@
 #pragma once
 
+#include <atomic>
 #include <cstddef>
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -57,6 +59,14 @@ public:
   // Throws Error(Exit::data) when the input as a whole cannot be read (not
   // json at all, an unknown encoding), Error(Exit::io) on a read error.
   virtual bool next(InputRecord& record) = 0;
+
+  // Bytes of the input read so far (a little ahead of the records), for a
+  // progress display; may be called from another thread while next() runs.
+  std::uint64_t bytes_read() const {
+    return m_bytes_read ? m_bytes_read->load(std::memory_order_relaxed) : 0;
+  }
+  // Set by open_reader.
+  std::shared_ptr<const std::atomic<std::uint64_t>> m_bytes_read;
 };
 
 // Opens `path` ("-" = stdin) for reading records. Throws Error(Exit::no_input)

@@ -7,8 +7,11 @@
 
 #include <fmt/core.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstdint>
 #include <iostream>
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace crm::cli {
@@ -35,12 +38,15 @@ private:
   std::size_t m_count = 0;
 };
 
-// A one-line progress display (rows and rate), redrawn at most 10 times a
-// second, only when stderr is a terminal (or --progress always).
+// A one-line progress display, redrawn at most 10 times a second, only when
+// stderr is a terminal (or --progress always): rows, rate, and for a file of
+// known size the share read and the time left ("ETA"), estimated from the
+// bytes read so far at the rate so far.
 class Progress {
 public:
-  explicit Progress(bool on) : m_on(on), m_start(std::chrono::steady_clock::now()) {}
-  void update(std::size_t rows) {
+  Progress(bool on, std::uint64_t total_bytes)
+      : m_on(on), m_total(total_bytes), m_start(std::chrono::steady_clock::now()) {}
+  void update(std::size_t rows, std::uint64_t bytes) {
     if (!m_on)
       return;
     auto now = std::chrono::steady_clock::now();
@@ -48,9 +54,15 @@ public:
       return;
     m_last = now;
     double seconds = std::chrono::duration<double>(now - m_start).count();
-    std::cerr << fmt::format("\r\x1b[Kimporting: {} rows, {:.0f} rows/s", rows,
-                             seconds > 0 ? static_cast<double>(rows) / seconds : 0.0)
-              << std::flush;
+    std::string line = fmt::format("importing: {} rows, {:.0f} rows/s", rows,
+                                   seconds > 0 ? static_cast<double>(rows) / seconds : 0.0);
+    if (m_total > 0 && bytes > 0) {
+      double done = std::min(1.0, static_cast<double>(bytes) / static_cast<double>(m_total));
+      auto left = static_cast<long>(seconds * (1.0 - done) / done + 0.5);
+      line += fmt::format(", {:.0f}%, ETA {}:{:02}:{:02}", done * 100.0, left / 3600,
+                          left / 60 % 60, left % 60);
+    }
+    std::cerr << "\r\x1b[K" << line << std::flush;
     m_drawn = true;
   }
   void clear() {
@@ -60,6 +72,7 @@ public:
 
 private:
   bool m_on;
+  std::uint64_t m_total; // bytes; 0: unknown
   bool m_drawn = false;
   std::chrono::steady_clock::time_point m_start;
   std::chrono::steady_clock::time_point m_last{};
@@ -190,12 +203,18 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
         file = std::make_unique<RejectFile>(a->rejects);
       RejectSink& sink = file ? static_cast<RejectSink&>(*file) : to_stderr;
       bool tty = ::isatty(STDERR_FILENO) != 0;
+      struct stat info {};
+      std::uint64_t total = a->file != "-" && ::stat(a->file.c_str(), &info) == 0 &&
+                                    S_ISREG(info.st_mode)
+                                ? static_cast<std::uint64_t>(info.st_size)
+                                : 0;
       Progress progress(!ctx.options.quiet && (ctx.options.progress == "always" ||
-                                               (ctx.options.progress == "auto" && tty)));
+                                               (ctx.options.progress == "auto" && tty)),
+                        total);
       ImportSummary summary;
       try {
         summary = import_contacts(db, *reader, options, write, sink,
-                                  [&](std::size_t rows) { progress.update(rows); });
+                                  [&](std::size_t rows) { progress.update(rows, reader->bytes_read()); });
       } catch (...) {
         progress.clear();
         if (file)

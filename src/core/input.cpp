@@ -48,6 +48,7 @@ bool InputSource::fill(std::size_t want) {
       throw Error(Exit::io, fmt::format("cannot read '{}': {}", m_name, std::strerror(errno)));
     }
     m_buffer.resize(old + static_cast<std::size_t>(n));
+    m_counter->fetch_add(static_cast<std::uint64_t>(n), std::memory_order_relaxed);
     if (n == 0)
       m_eof = true;
   }

@@ -2,6 +2,8 @@
 
 #include <crm/readers.hpp>
 
+#include <atomic>
+#include <cstdint>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,6 +30,9 @@ public:
   std::string_view read_line();
   // The path as given ("-" for stdin).
   const std::string& name() const { return m_name; }
+  // How many bytes were read from the file so far, for progress displays;
+  // the counter may be read from another thread.
+  std::shared_ptr<const std::atomic<std::uint64_t>> counter() const { return m_counter; }
 
 private:
   bool fill(std::size_t want);
@@ -37,6 +42,8 @@ private:
   bool m_eof = false;
   std::string m_buffer;
   std::size_t m_start = 0;  // first unconsumed byte in m_buffer
+  std::shared_ptr<std::atomic<std::uint64_t>> m_counter =
+      std::make_shared<std::atomic<std::uint64_t>>(0);
 };
 
 // The readers, given an opened source. csv/tsv also handle the encoding

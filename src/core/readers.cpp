@@ -110,8 +110,22 @@ std::string_view input_format_name(InputFormat f) {
   return "csv";
 }
 
+namespace {
+std::unique_ptr<RecordReader> open_source(std::unique_ptr<InputSource> source,
+                                          const std::string& path, const ReaderOptions& options);
+}
+
 std::unique_ptr<RecordReader> open_reader(const std::string& path, const ReaderOptions& options) {
   auto source = std::make_unique<InputSource>(path);
+  auto counter = source->counter();
+  auto reader = open_source(std::move(source), path, options);
+  reader->m_bytes_read = std::move(counter);
+  return reader;
+}
+
+namespace {
+std::unique_ptr<RecordReader> open_source(std::unique_ptr<InputSource> source,
+                                          const std::string& path, const ReaderOptions& options) {
   InputFormat format;
   if (options.format)
     format = *options.format;
@@ -131,5 +145,6 @@ std::unique_ptr<RecordReader> open_reader(const std::string& path, const ReaderO
   }
   throw Error(Exit::internal, "unknown input format");
 }
+} // namespace
 
 } // namespace crm

@@ -232,6 +232,18 @@ expect_err "crm: cannot undo import batch 3: contact $id2 changed after it
 'crm contact history $id2' shows what changed"
 if [ "$(sqlite3 undo.db .dump)" = "$state" ]; then ok; else fail "the database changed"; fi
 
+begin "a progress line with rate, share and ETA only when asked for or on a terminal"
+python3 -c '
+print("email,first_name")
+for i in range(3000):
+    print(f"p{i}@example.com,P{i}")' >progress.csv
+crm --db progress.db init
+crm --db progress.db --progress always contact import progress.csv
+expect_status 0
+case "$ERR" in *$'\r\e[Kimporting: '*' rows, '*' rows/s, '*'%, ETA '*:*:*$'\r\e[K'*) ok ;; *) fail "no progress line" ;; esac
+crm --db progress.db contact import progress.csv
+expect_err "inserted 0, updated 0, unchanged 3000, rejected 0; batch 2"
+
 begin "SIGKILL in the middle of an import leaves whole batches and a sound database"
 python3 - <<'PY'
 with open("big.csv", "w") as f:
