@@ -22,6 +22,7 @@ _crm_options() {
     "contact update") own="$fields --unset --ids" ;;
     "contact delete") own="--force --ids" ;;
     "contact tag" | "contact untag") own="--ids" ;;
+    "contact dedupe") own="--apply --ignore" ;;
     "config show") own="--origin" ;;
   esac
   printf '%s\n' "$global $own"
@@ -30,7 +31,7 @@ _crm_options() {
 # _crm_subcommands CMD: the subcommands of a command.
 _crm_subcommands() {
   case "$1" in
-    contact) echo "add import show list search update delete tag untag note history exists" ;;
+    contact) echo "add import show list search update delete tag untag note history exists dedupe merge" ;;
     db) echo "migrate check backup vacuum stats" ;;
     config) echo "check show" ;;
   esac

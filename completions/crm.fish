@@ -98,6 +98,8 @@ complete -c crm -n '__crm_at contact' -a untag -d 'Remove tags from contacts'
 complete -c crm -n '__crm_at contact' -a note -d 'Add a note to contacts'
 complete -c crm -n '__crm_at contact' -a history -d 'Show what changed on a contact, oldest first'
 complete -c crm -n '__crm_at contact' -a exists -d 'Answer by exit status whether contacts exist'
+complete -c crm -n '__crm_at contact' -a dedupe -d 'List candidate duplicates; --apply merges them'
+complete -c crm -n '__crm_at contact' -a merge -d 'Merge duplicates into the contact to keep'
 
 for sub in add update
     complete -c crm -n "__crm_in contact $sub" -l external-id -x -d 'Set external_id'
@@ -139,6 +141,8 @@ complete -c crm -n '__crm_in contact import' -l rejects -r -F -d 'Write rejected
 complete -c crm -n '__crm_in contact import' -l max-rejects -x -d 'Abort past N rejects'
 complete -c crm -n '__crm_in contact import' -l dry-run -d 'Validate and count, write nothing'
 complete -c crm -n '__crm_in contact import' -l batch -x -d 'Rows per transaction'
+complete -c crm -n '__crm_in contact dedupe' -l apply -d 'Merge each group into its survivor'
+complete -c crm -n '__crm_in contact dedupe' -l ignore -x -d 'Mark contacts A and B as not duplicates'
 complete -c crm -n '__crm_in contact import' -l ids -d 'Print the ids of the contacts inserted or updated'
 complete -c crm -n '__crm_in contact import' -l undo -x -d 'Revert what import batch BATCH created or changed'
 
@@ -160,6 +164,6 @@ complete -c crm -n '__crm_at completion' -a 'bash zsh fish' -d 'Shell'
 
 # crm help
 complete -c crm -n '__crm_at help' -a 'init contact db config completion help' -d 'Command'
-complete -c crm -n '__crm_at help contact' -a 'add import show list search update delete tag untag note history exists' -d 'Subcommand'
+complete -c crm -n '__crm_at help contact' -a 'add import show list search update delete tag untag note history exists dedupe merge' -d 'Subcommand'
 complete -c crm -n '__crm_at help db' -a 'migrate check backup vacuum stats' -d 'Subcommand'
 complete -c crm -n '__crm_at help config' -a 'check show' -d 'Subcommand'

@@ -72,6 +72,8 @@ public:
   const std::string& default_country() const;
   const std::string& currency() const;
   std::optional<Format> default_format() const;
+  // [dedupe].survivor: "oldest" (default), "newest" or "most_complete".
+  std::string dedupe_survivor() const;
 
   // The effective settings: every set key plus the defaults of the keys
   // that have one, in a stable order.

@@ -9,11 +9,20 @@ namespace crm {
 // plain `contact delete` refuse (events, consent entries, memberships).
 enum class BlocksDelete { no, yes };
 
+// What `contact merge` does with a duplicate's rows: give them to the
+// contact it keeps (rows that would then repeat a key of its own are
+// dropped), drop them, or leave them to code of the table's own capability
+// that merge_contacts calls (a custom table nobody handles keeps the
+// duplicate's row referenced, so the merge fails on the foreign key rather
+// than losing it).
+enum class OnMerge { move, drop, custom };
+
 // A table that holds personal data, keyed by a contact column.
 struct PersonalTable {
   std::string_view table;
   std::string_view contact_column;
   BlocksDelete blocks_delete;
+  OnMerge on_merge = OnMerge::move;
 };
 
 // Every table that holds personal data, in the order rows are removed (the

@@ -230,9 +230,9 @@ void register_contact(CLI::App& command, Context& ctx) {
   contact->require_subcommand(1);
   // Setting up options costs time at every start, so when the command line
   // names one subcommand only that one is set up.
-  static constexpr std::string_view k_subcommands[] = {"add",    "import", "show",    "list",
-                                                       "search", "update", "delete",  "tag",
-                                                       "untag",  "note",   "history", "exists"};
+  static constexpr std::string_view k_subcommands[] = {
+      "add",  "import", "show", "list",    "search", "update", "delete",
+      "tag",  "untag",  "note", "history", "exists", "dedupe", "merge"};
   auto named = ctx.subcommand;
   bool known = named && std::find(std::begin(k_subcommands), std::end(k_subcommands), *named) !=
                             std::end(k_subcommands);
@@ -525,6 +525,10 @@ void register_contact(CLI::App& command, Context& ctx) {
       };
     });
   }
+  if (wants("dedupe"))
+    register_contact_dedupe(*contact, ctx);
+  if (wants("merge"))
+    register_contact_merge(*contact, ctx);
 }
 
 } // namespace crm::cli

@@ -81,6 +81,8 @@ std::optional<std::string> env(const char* name);
 void register_init(CLI::App& command, Context& ctx);
 void register_contact(CLI::App& command, Context& ctx);
 void register_contact_import(CLI::App& contact, Context& ctx);
+void register_contact_dedupe(CLI::App& contact, Context& ctx);
+void register_contact_merge(CLI::App& contact, Context& ctx);
 void register_db(CLI::App& command, Context& ctx);
 void register_config(CLI::App& command, Context& ctx);
 void register_completion(CLI::App& command, Context& ctx);

@@ -1010,6 +1010,10 @@ const std::string& Config::currency() const { return m_data->currency; }
 
 std::optional<Format> Config::default_format() const { return m_data->format; }
 
+std::string Config::dedupe_survivor() const {
+  return m_data->doc["dedupe"]["survivor"].value_or(std::string("oldest"));
+}
+
 std::vector<Setting> Config::settings() const { return m_data->settings; }
 
 const toml::table& Config::table() const { return m_data->doc; }

@@ -141,7 +141,20 @@ constexpr std::string_view k_import_undo = R"sql(
 ALTER TABLE import_batch ADD COLUMN undone_at TEXT;
 )sql";
 
-constexpr std::array<std::string_view, 3> k_migrations = {k_contacts, k_imports, k_import_undo};
+// 4: pairs of contacts marked "not a duplicate" (crm contact dedupe --ignore).
+constexpr std::string_view k_dedupe = R"sql(
+CREATE TABLE dedupe_ignore (
+  contact_a INTEGER NOT NULL REFERENCES contact(id),
+  contact_b INTEGER NOT NULL REFERENCES contact(id),
+  at        TEXT NOT NULL,
+  PRIMARY KEY (contact_a, contact_b),
+  CHECK (contact_a < contact_b)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX dedupe_ignore_by_b ON dedupe_ignore(contact_b);
+)sql";
+
+constexpr std::array<std::string_view, 4> k_migrations = {k_contacts, k_imports, k_import_undo,
+                                                          k_dedupe};
 
 } // namespace
 

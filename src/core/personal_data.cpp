@@ -7,11 +7,15 @@ namespace crm {
 namespace {
 
 constexpr std::array k_tables = {
-    PersonalTable{"contact_attr", "contact_id", BlocksDelete::no},
-    PersonalTable{"contact_tag", "contact_id", BlocksDelete::no},
-    PersonalTable{"note", "contact_id", BlocksDelete::no},
-    PersonalTable{"history", "contact_id", BlocksDelete::no},
-    PersonalTable{"import_change", "contact_id", BlocksDelete::no},
+    // Attributes and tags are merged field by field, then the duplicate's go.
+    PersonalTable{"contact_attr", "contact_id", BlocksDelete::no, OnMerge::drop},
+    PersonalTable{"contact_tag", "contact_id", BlocksDelete::no, OnMerge::drop},
+    PersonalTable{"note", "contact_id", BlocksDelete::no, OnMerge::move},
+    PersonalTable{"history", "contact_id", BlocksDelete::no, OnMerge::move},
+    // A merged duplicate is gone: an undo of its import has nothing to revert.
+    PersonalTable{"import_change", "contact_id", BlocksDelete::no, OnMerge::drop},
+    PersonalTable{"dedupe_ignore", "contact_a", BlocksDelete::no, OnMerge::drop},
+    PersonalTable{"dedupe_ignore", "contact_b", BlocksDelete::no, OnMerge::drop},
 };
 
 } // namespace

@@ -54,7 +54,7 @@ expect_err_contains "ref is required"
 begin "64: unknown or missing command"
 crm contact frob
 expect_status 64
-expect_err "crm: unknown command 'frob' for 'crm contact' (commands: add, import, show, list, search, update, delete, tag, untag, note, history, exists)
+expect_err "crm: unknown command 'frob' for 'crm contact' (commands: add, import, show, list, search, update, delete, tag, untag, note, history, exists, dedupe, merge)
 Run 'crm --help' or 'crm help COMMAND' for usage."
 crm db --db crm.db
 expect_status 64
@@ -178,7 +178,7 @@ cp crm.db newer.db
 sqlite3 newer.db "PRAGMA user_version = 999"
 crm --db newer.db contact list
 expect_status 78
-expect_err "crm: database 'newer.db' was written by a newer crm (schema version 999, this crm knows up to 3)
+expect_err "crm: database 'newer.db' was written by a newer crm (schema version 999, this crm knows up to 4)
 upgrade crm to use this database"
 if [ "$(sqlite3 newer.db 'PRAGMA user_version')" = 999 ]; then ok; else fail "newer.db was changed"; fi
 

@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <fstream>
 #include <set>
+#include <utility>
 
 using namespace crm;
 
@@ -102,12 +103,12 @@ TEST_CASE("backup writes a private, self-contained copy and refuses to overwrite
   CHECK(exit_of([&] { backup_database(db, dir / "no" / "dir.db"); }) == Exit::cant_create);
 }
 
-TEST_CASE("every table with a contact column is in the personal data registry") {
+TEST_CASE("every column that names a contact is in the personal data registry") {
   TempDir dir;
   Database db(dir / "crm.db", 1000, Create::yes);
-  std::set<std::string> registered;
+  std::set<std::pair<std::string, std::string>> registered;
   for (const auto& t : personal_tables())
-    registered.insert(std::string(t.table));
+    registered.emplace(std::string(t.table), std::string(t.contact_column));
   SQLite::Statement tables(db.sql(), "SELECT name FROM sqlite_schema WHERE type = 'table'");
   std::vector<std::string> names;
   while (tables.executeStep())
@@ -115,14 +116,15 @@ TEST_CASE("every table with a contact column is in the personal data registry") 
   for (const auto& name : names) {
     if (name == "contact")
       continue;
-    SQLite::Statement columns(db.sql(), "SELECT name FROM pragma_table_info(?)");
+    // A column named contact_id, or any column with a foreign key to contact.
+    SQLite::Statement columns(
+        db.sql(), "SELECT name FROM pragma_table_info(?1) WHERE name = 'contact_id' UNION "
+                  "SELECT \"from\" FROM pragma_foreign_key_list(?1) WHERE \"table\" = 'contact'");
     columns.bind(1, name);
     while (columns.executeStep()) {
       std::string column = columns.getColumn(0).getString();
-      if (column == "contact_id") {
-        INFO("table ", name, " has a contact_id but is not in personal_tables()");
-        CHECK(registered.count(name) == 1);
-      }
+      INFO("column ", name, ".", column, " names a contact but is not in personal_tables()");
+      CHECK(registered.count({name, column}) == 1);
     }
   }
   for (const auto& t : personal_tables()) {
