@@ -26,6 +26,8 @@ struct DuplicateMember {
   bool keep = false; // the survivor: the others merge into it
   std::string rule;
   double score = 0;
+  // What people decide by, as stored when the groups were found.
+  std::optional<std::string> first_name, last_name, email, phone, postcode, company;
 };
 
 // Members in order: the survivor first, then by id. Groups are ordered by

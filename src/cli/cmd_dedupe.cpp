@@ -42,18 +42,17 @@ void print_groups(Context& ctx, const std::vector<DuplicateGroup>& groups) {
   for (const auto& group : groups) {
     ++number;
     for (const auto& m : group.members) {
-      auto c = find_contact(ctx.database(), m.id);
       all[0] = number;
       all[1] = m.id;
       all[2] = std::string(m.keep ? "yes" : "no");
       all[3] = m.rule;
       all[4] = fmt::format("{:.2f}", m.score);
-      all[5] = c ? text(c->first_name) : Cell();
-      all[6] = c ? text(c->last_name) : Cell();
-      all[7] = c ? text(c->email) : Cell();
-      all[8] = c ? text(c->phone) : Cell();
-      all[9] = c ? text(c->postcode) : Cell();
-      all[10] = c ? text(c->company) : Cell();
+      all[5] = text(m.first_name);
+      all[6] = text(m.last_name);
+      all[7] = text(m.email);
+      all[8] = text(m.phone);
+      all[9] = text(m.postcode);
+      all[10] = text(m.company);
       cells.clear();
       for (auto i : pick)
         cells.push_back(all[i]);

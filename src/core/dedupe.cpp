@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <cstdlib>
+#include <functional>
 #include <map>
 #include <memory>
 #include <numeric>
@@ -31,7 +32,7 @@ constexpr double k_name_threshold = 0.92;
 // A block (same postcode or company, same first three letters of the last
 // name and first letter of the first name) with more contacts than this is
 // too common to be evidence; its pairs are not compared.
-constexpr std::size_t k_max_block = 200;
+constexpr std::size_t k_max_block = 100;
 
 std::u32string code_points(std::string_view s) {
   std::u32string out;
@@ -76,19 +77,16 @@ private:
   std::unordered_map<std::int64_t, std::int64_t> m_parent;
 };
 
-struct Link {
-  std::int64_t a, b;
-  const char* rule;
-  double score;
-};
+// Receives each link as it is found: links are not kept, since common
+// names in one place could make millions of them.
+using LinkSink = std::function<void(std::int64_t a, std::int64_t b, const char* rule, double score)>;
 
 std::pair<std::int64_t, std::int64_t> ordered(std::int64_t a, std::int64_t b) {
   return a < b ? std::pair{a, b} : std::pair{b, a};
 }
 
 // Links between contacts that share the value of an indexed column.
-void same_value_links(Database& db, const char* column, const char* rule,
-                      std::vector<Link>& links) {
+void same_value_links(Database& db, const char* column, const char* rule, const LinkSink& link) {
   // The column name is one of two constants, never input.
   SQLite::Statement q(db.sql(), fmt::format("SELECT {0}, id FROM contact WHERE {0} IN (SELECT {0} "
                                             "FROM contact WHERE {0} IS NOT NULL GROUP BY {0} "
@@ -100,7 +98,7 @@ void same_value_links(Database& db, const char* column, const char* rule,
     std::string value = q.getColumn(0).getString();
     std::int64_t id = q.getColumn(1).getInt64();
     if (value == last && first != 0) {
-      links.push_back({first, id, rule, 1.0});
+      link(first, id, rule, 1.0);
     } else {
       last = value;
       first = id;
@@ -109,54 +107,83 @@ void same_value_links(Database& db, const char* column, const char* rule,
 }
 
 // Links between contacts with alike names and the same postcode or company.
-void name_links(Database& db, std::vector<Link>& links) {
+// Each contact goes into two blocks (by postcode and by company), kept as
+// 64-bit hashes and sorted, so memory stays small at a million contacts;
+// pairs are compared within a block only.
+void name_links(Database& db, const LinkSink& link) {
   struct Entry {
-    std::int64_t id;
-    std::string name;
+    std::uint64_t block;
+    std::uint32_t person; // index into people
   };
-  std::map<std::string, std::vector<Entry>> blocks;
+  struct Person {
+    std::int64_t id;
+    std::uint32_t name_at, name_size; // in names
+  };
+  std::vector<Entry> entries;
+  std::vector<Person> people;
+  std::string names;
   SQLite::Statement q(db.sql(), "SELECT id, first_name, last_name, postcode, company FROM contact "
                                 "WHERE last_name IS NOT NULL AND (postcode IS NOT NULL OR "
                                 "company IS NOT NULL)");
+  std::hash<std::string> hash;
   while (q.executeStep()) {
     std::string first = fold_name(q.getColumn(1).isNull() ? "" : q.getColumn(1).getString());
     std::string last = fold_name(q.getColumn(2).getString());
     if (last.empty())
       continue;
-    auto prefix = [](const std::string& s, std::size_t n) {
-      auto cps = code_points(s);
-      std::u32string head = cps.substr(0, n);
+    auto prefix = [](const std::string& text, std::size_t n) {
+      auto cps = code_points(text);
       std::string out;
-      for (char32_t c : head) {
+      for (std::size_t i = 0; i < cps.size() && i < n; ++i) {
         utf8proc_uint8_t buffer[4];
-        auto len = utf8proc_encode_char(static_cast<utf8proc_int32_t>(c), buffer);
+        auto len = utf8proc_encode_char(static_cast<utf8proc_int32_t>(cps[i]), buffer);
         out.append(reinterpret_cast<const char*>(buffer), static_cast<std::size_t>(len));
       }
       return out;
     };
     std::string name_key = prefix(last, 3) + '\x1f' + prefix(first, 1);
-    std::string name = first + ' ' + last;
-    std::int64_t id = q.getColumn(0).getInt64();
+    auto person = static_cast<std::uint32_t>(people.size());
+    bool placed = false;
     for (int column : {3, 4}) {
       if (q.getColumn(column).isNull())
         continue;
       std::string place = fold_name(q.getColumn(column).getString());
       if (place.empty())
         continue;
-      auto& block = blocks[std::string(column == 3 ? "p" : "c") + '\x1f' + place + '\x1f' + name_key];
-      if (block.size() <= k_max_block)
-        block.push_back({id, name});
+      entries.push_back(
+          {hash(std::string(column == 3 ? "p" : "c") + '\x1f' + place + '\x1f' + name_key),
+           person});
+      placed = true;
     }
-  }
-  for (const auto& [key, block] : blocks) {
-    if (block.size() < 2 || block.size() > k_max_block)
+    if (!placed)
       continue;
-    for (std::size_t i = 0; i < block.size(); ++i)
-      for (std::size_t j = i + 1; j < block.size(); ++j) {
-        double score = jaro_winkler(block[i].name, block[j].name);
-        if (score >= k_name_threshold)
-          links.push_back({block[i].id, block[j].id, "name", score});
-      }
+    std::string name = first + ' ' + last;
+    people.push_back({q.getColumn(0).getInt64(), static_cast<std::uint32_t>(names.size()),
+                      static_cast<std::uint32_t>(name.size())});
+    names += name;
+  }
+  std::sort(entries.begin(), entries.end(), [](const Entry& a, const Entry& b) {
+    return a.block != b.block ? a.block < b.block : a.person < b.person;
+  });
+  auto name_of = [&](const Person& p) {
+    return std::string_view(names).substr(p.name_at, p.name_size);
+  };
+  for (std::size_t start = 0; start < entries.size();) {
+    std::size_t end = start;
+    while (end < entries.size() && entries[end].block == entries[start].block)
+      ++end;
+    std::size_t size = end - start;
+    if (size >= 2 && size <= k_max_block) {
+      for (std::size_t i = start; i < end; ++i)
+        for (std::size_t j = i + 1; j < end; ++j) {
+          const Person& a = people[entries[i].person];
+          const Person& b = people[entries[j].person];
+          double score = jaro_winkler(name_of(a), name_of(b));
+          if (score >= k_name_threshold)
+            link(a.id, b.id, "name", score);
+        }
+    }
+    start = end;
   }
 }
 
@@ -164,18 +191,49 @@ struct Candidate {
   std::int64_t id;
   std::string created_at;
   int filled;
+  DuplicateMember member; // the display fields
 };
 
-Candidate candidate(Database& db, std::int64_t id) {
-  auto c = find_contact(db, id);
-  if (!c)
-    throw Error(Exit::internal, fmt::format("contact {} vanished while deduplicating", id));
-  int filled = static_cast<int>(c->attrs.size() + c->tags.size());
-  for (const auto& f : field_table())
-    if (f.member != nullptr && (*c).*(f.member))
-      ++filled;
-  return {id, c->created_at, filled};
-}
+// What the survivor rules need of a contact: its creation time, and how
+// many fields, attributes and tags it has set.
+class Candidates {
+public:
+  explicit Candidates(Database& db)
+      : m_query(db.sql(), candidate_sql()) {}
+  Candidate operator()(std::int64_t id) {
+    m_query.bind(1, id);
+    if (!m_query.executeStep())
+      throw Error(Exit::internal, fmt::format("contact {} vanished while deduplicating", id));
+    Candidate c{id, m_query.getColumn(0).getString(), m_query.getColumn(1).getInt(), {}};
+    auto text = [&](int i) {
+      return m_query.getColumn(i).isNull() ? std::nullopt
+                                           : std::optional(m_query.getColumn(i).getString());
+    };
+    c.member.id = id;
+    c.member.first_name = text(2);
+    c.member.last_name = text(3);
+    c.member.email = text(4);
+    c.member.phone = text(5);
+    c.member.postcode = text(6);
+    c.member.company = text(7);
+    m_query.reset();
+    return c;
+  }
+
+private:
+  static std::string candidate_sql() {
+    std::string filled;
+    for (const auto& f : field_table())
+      if (f.member != nullptr)
+        filled += fmt::format("({} IS NOT NULL) + ", f.name);
+    return fmt::format("SELECT created_at, {}(SELECT count(*) FROM contact_attr WHERE contact_id "
+                       "= c.id) + (SELECT count(*) FROM contact_tag WHERE contact_id = c.id), "
+                       "first_name, last_name, email, phone, postcode, company "
+                       "FROM contact c WHERE id = ?",
+                       filled);
+  }
+  SQLite::Statement m_query;
+};
 
 std::int64_t pick_survivor(std::vector<Candidate> members, Survivor survivor) {
   auto older = [](const Candidate& a, const Candidate& b) {
@@ -299,10 +357,6 @@ std::vector<DuplicateGroup> find_duplicates(Database& db, Survivor survivor) {
   std::vector<DuplicateGroup> out;
   try {
     db.read([&] {
-      std::vector<Link> links;
-      same_value_links(db, "email_norm", "email", links);
-      same_value_links(db, "phone", "phone", links);
-      name_links(db, links);
       std::set<std::pair<std::int64_t, std::int64_t>> ignored;
       SQLite::Statement q(db.sql(), "SELECT contact_a, contact_b FROM dedupe_ignore");
       while (q.executeStep())
@@ -313,17 +367,22 @@ std::vector<DuplicateGroup> find_duplicates(Database& db, Survivor survivor) {
       auto strength = [](const char* rule, double score) {
         return std::string_view(rule) == "name" ? score : 2.0;
       };
-      for (const auto& link : links) {
-        if (ignored.count(ordered(link.a, link.b)))
-          continue;
-        groups.join(link.a, link.b);
-        for (auto id : {link.a, link.b}) {
+      LinkSink link = [&](std::int64_t a, std::int64_t b, const char* rule, double score) {
+        if (!ignored.empty() && ignored.count(ordered(a, b)))
+          return;
+        groups.join(a, b);
+        for (auto id : {a, b}) {
           auto it = best.find(id);
-          if (it == best.end() ||
-              strength(link.rule, link.score) > strength(it->second.first, it->second.second))
-            best[id] = {link.rule, link.score};
+          if (it == best.end())
+            best.emplace(id, std::pair{rule, score});
+          else if (strength(rule, score) > strength(it->second.first, it->second.second))
+            it->second = {rule, score};
         }
-      }
+      };
+      same_value_links(db, "email_norm", "email", link);
+      same_value_links(db, "phone", "phone", link);
+      name_links(db, link);
+      Candidates candidate_of(db);
       std::map<std::int64_t, std::vector<std::int64_t>> by_root;
       for (const auto& [id, parent] : groups.members())
         by_root[groups.find(id)].push_back(id);
@@ -331,13 +390,19 @@ std::vector<DuplicateGroup> find_duplicates(Database& db, Survivor survivor) {
         std::sort(ids.begin(), ids.end());
         std::vector<Candidate> candidates;
         for (auto id : ids)
-          candidates.push_back(candidate(db, id));
+          candidates.push_back(candidate_of(id));
         auto keep = pick_survivor(candidates, survivor);
         DuplicateGroup group;
-        group.members.push_back({keep, true, best[keep].first, best[keep].second});
-        for (auto id : ids)
-          if (id != keep)
-            group.members.push_back({id, false, best[id].first, best[id].second});
+        for (bool survivor_first : {true, false})
+          for (auto& c : candidates) {
+            if ((c.id == keep) != survivor_first)
+              continue;
+            DuplicateMember m = std::move(c.member);
+            m.keep = c.id == keep;
+            m.rule = best[c.id].first;
+            m.score = best[c.id].second;
+            group.members.push_back(std::move(m));
+          }
         out.push_back(std::move(group));
       }
     });
