@@ -64,6 +64,16 @@ same_file expected.csv rejects.csv
 crm contact show good2@example.com --fields first_name --no-header -f csv
 expect_out '"Quoted, ""comma"""'
 
+begin "invalid UTF-8 and an unterminated quote also go to the rejects file"
+printf 'email,first_name\nu8@example.com,Ren\xe9\nfine@example.com,Fine\nq9@example.com,"Open\nstill open\n' >bad-bytes.csv
+crm --db bytes.db init
+crm --db bytes.db contact import bad-bytes.csv --rejects bytes-rejects.csv
+expect_err "inserted 1, updated 0, unchanged 0, rejected 2 (see bytes-rejects.csv); batch 1"
+printf 'email,first_name,line,reason\nu8@example.com,Ren\xe9,2,invalid UTF-8 in column '"'"'first_name'"'"'\nq9@example.com,"Open\nstill open\n",4,unterminated quoted field\n' >bytes-expected.csv
+same_file bytes-expected.csv bytes-rejects.csv
+crm --db bytes.db contact exists fine@example.com
+expect_status 0
+
 begin "an unterminated quote is a rejected row with the line where it starts"
 printf 'email,first_name\nq1@example.com,Fine\nq2@example.com,"Open\nstill open\n' >open.csv
 crm contact import open.csv
