@@ -30,7 +30,7 @@ enum class Role {
   region,
   country,
   tags,      // arg: the separator, or "list" for Mailchimp's "a","b"
-  birthdate, // arg: "mdy" (7/14/1985) or "dmy" (14.7.1985); ISO always
+  birthdate, // arg: "mdy" (7/14/1985), "dmy" (14.7.1985), "md" (07/14); ISO always
   birth_year,
   birth_month,
   birth_day,
@@ -200,6 +200,7 @@ Rules outlook_rules() {
       {"Car Phone", Role::phone},
       {"Business Fax", Role::attr, "fax"},
       {"Birthday", Role::birthdate, "mdy"},
+      {"Anniversary", Role::attr, "anniversary"},
       {"Categories", Role::tags, ";"},
       {"Notes", Role::attr, "note"},
       {"Web Page", Role::attr, "website"},
@@ -334,6 +335,7 @@ BuiltinProfile make_outlook_de() {
       {"E-Mail: Angezeigter Name", Role::ignore},
       {"E-Mail #: Angezeigter Name", Role::ignore},
       {"Geburtstag", Role::birthdate, "dmy"},
+      {"Jahrestag", Role::attr, "anniversary"},
       {"Kategorien", Role::tags, ";"},
       {"Notizen", Role::attr, "note"},
       {"Webseite", Role::attr, "website"},
@@ -417,7 +419,7 @@ BuiltinProfile make_mailchimp() {
       {"Last Name", Role::field, "last_name"},
       {"Phone Number", Role::phone},
       {"Address", Role::attr, "address"},
-      {"Birthday", Role::attr, "birthday"},
+      {"Birthday", Role::birthdate, "md"},
       {"MEMBER_RATING", Role::attr, "mailchimp_rating"},
       {"OPTIN_TIME", Role::consent_time, "request"},
       {"OPTIN_IP", Role::consent_ip, "request"},
@@ -990,9 +992,18 @@ void ProfileMapper::map(const std::vector<std::optional<std::string>>& values,
       break;
     }
     case Role::birthdate:
-      if (v.starts_with("--"))
+      if (v.starts_with("--")) {
         set_attr("birthday", std::string(v)); // Google: a birthday without a year
-      else
+      } else if (column.arg == "md") {
+        // Mailchimp's MM/DD, kept like Google's "--MM-DD".
+        int month = 0, day = 0;
+        auto slash = v.find('/');
+        if (slash == std::string_view::npos || !parse_int(v.substr(0, slash), month) ||
+            !parse_int(v.substr(slash + 1), day) || !make_date(2000, month, day))
+          throw Error(Exit::data, fmt::format("invalid {} '{}': expected MM/DD", column.name,
+                                              std::string(v)));
+        set_attr("birthday", fmt::format("--{:02}-{:02}", month, day));
+      } else
         set_field("birthdate", read_date(v, column.arg, column.name));
       break;
     case Role::birth_year:
