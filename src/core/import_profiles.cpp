@@ -934,6 +934,12 @@ void ProfileMapper::map(const std::vector<std::optional<std::string>>& values,
       bool primary =
           column.role == Role::primary_email || starred(starred_email, column.group);
       for (auto& part : split_multi_value(v)) {
+        // Outlook writes an Exchange contact's address as its directory
+        // name (/o=ExchangeLabs/ou=...): no email, but kept.
+        if (part.starts_with("/o=") || part.starts_with("/O=")) {
+          set_attr("exchange_address", std::move(part));
+          continue;
+        }
         emails.push_back({std::move(part), primary});
         primary = false;
       }

@@ -179,6 +179,19 @@ expect_err "inserted 2, updated 0, unchanged 0, rejected 0; profile hubspot; bat
 crm --db map.db contact show ext:51234001 -f tsv --fields email,attr.hubspot_id --no-header
 expect_out "hana.novak@example.cz	"
 
+begin "--strict: the columns a profile reads are mapped; any other is an error"
+crm --db strict.db init
+crm --db strict.db contact import thunderbird.csv --strict
+expect_status 65
+expect_err "crm: unmapped column 'Screen Name'
+map it with --map \"COLUMN=field\" (or =- to ignore it), or drop --strict"
+if [ "$(sqlite3 strict.db "SELECT count(*) FROM contact"):$(sqlite3 strict.db "SELECT count(*) FROM import_batch")" = 0:0 ]; then ok; else fail "database changed"; fi
+crm --db strict.db contact import thunderbird.csv --profile thunderbird --strict --map "Screen Name=-" --map "Custom 1=attr.tier" \
+  --map "Custom 2=-" --map "Custom 3=-" --map "Custom 4=-"
+expect_err "inserted 2, updated 0, unchanged 0, rejected 0; profile thunderbird; batch 1"
+crm --db strict.db contact show ingrid@fjord.example -f tsv --fields first_name,attr.tier,attr.Custom_1 --no-header
+expect_out "Ingrid	tier A	"
+
 begin "--dry-run names the recognised profile and writes nothing"
 crm --db dry.db init
 crm --db dry.db contact import thunderbird.csv --dry-run

@@ -175,6 +175,17 @@ TEST_CASE("outlook: the primary phone wins, M/D/YYYY dates, 0/0/00 is no date") 
         }) == Exit::data);
 }
 
+TEST_CASE("outlook: an Exchange directory name is no email, and is kept") {
+  std::string_view header = "First Name,E-mail Address,E-mail Type,E-mail 2 Address";
+  auto row = map_row("outlook", header,
+                     {"Ann", "/o=ExchangeLabs/ou=Exchange Administrative Group/cn=Recipients/cn=ann",
+                      "EX", "ann@example.com"});
+  CHECK(field(row, "email") == "ann@example.com");
+  CHECK_FALSE(attr(row, "email_2"));
+  CHECK(attr(row, "exchange_address") ==
+        "/o=ExchangeLabs/ou=Exchange Administrative Group/cn=Recipients/cn=ann");
+}
+
 TEST_CASE("outlook-de: D.M.YYYY dates and country names") {
   std::string_view header = "Vorname,Nachname,Geburtstag,Straße privat,Ort privat,"
                             "Land/Region privat,E-Mail-Adresse";
