@@ -30,8 +30,8 @@ struct ConsentEvidence {
     withdraw, // the unsubscription (UNSUB_TIME)
   };
   Action action = Action::grant;
-  std::string time; // RFC 3339 UTC, `2026-11-22T09:30:00Z`
-  std::string ip;   // as exported; "" if none
+  std::string time;   // RFC 3339 UTC, `2026-11-22T09:30:00Z`
+  std::string ip;     // as exported; "" if none
   std::string column; // the column the time came from, for messages and proof
   friend bool operator==(const ConsentEvidence&, const ConsentEvidence&) = default;
 };
@@ -81,9 +81,8 @@ public:
   bool handles(std::size_t index) const;
 
   // Maps the values of the columns it handles of one record (by column
-  // position) into `out`, which it clears first. Throws Error(Exit::data) with the reason for a value the
-  // profile cannot read (a date or time in another shape than the export
-  // writes).
+  // position) into `out`, which it clears first. Throws Error(Exit::data) with the reason for a
+  // value the profile cannot read (a date or time in another shape than the export writes).
   void map(const std::vector<std::optional<std::string>>& values, ProfileRow& out) const;
 
   struct Column; // how one column is read

@@ -183,12 +183,10 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
       auto& db = ctx.database();
       auto write = ctx.write_context();
       auto reader = open_reader(a->file, reader_options);
-      bool delimited =
-          reader->format() == InputFormat::csv || reader->format() == InputFormat::tsv;
+      bool delimited = reader->format() == InputFormat::csv || reader->format() == InputFormat::tsv;
       if (builtin && !delimited)
-        throw Error(Exit::usage,
-                    fmt::format("--profile {}: the profile reads csv exports, not {}", a->profile,
-                                input_format_name(reader->format())));
+        throw Error(Exit::usage, fmt::format("--profile {}: the profile reads csv exports, not {}",
+                                             a->profile, input_format_name(reader->format())));
       // A known export is recognised from its header unless the user said
       // how to read it.
       if (!builtin && a->profile.empty() && !a->no_profile && a->map.empty() && delimited) {

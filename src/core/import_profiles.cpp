@@ -107,8 +107,8 @@ Rules google_address_rules(std::string_view label) {
 BuiltinProfile make_google() {
   BuiltinProfile p;
   p.name = "google";
-  p.signature = {"First Name", "Middle Name", "Last Name", "Phonetic First Name", "File As",
-                 "Labels"};
+  p.signature = {"First Name",          "Middle Name", "Last Name",
+                 "Phonetic First Name", "File As",     "Labels"};
   p.rules = {
       {"First Name", Role::field, "first_name"},
       {"Middle Name", Role::attr, "middle_name"},
@@ -242,8 +242,8 @@ Rules outlook_rules() {
 BuiltinProfile make_outlook() {
   BuiltinProfile p;
   p.name = "outlook";
-  p.signature = {"First Name",          "Middle Name",     "Last Name",
-                 "E-mail Address",      "E-mail Display Name", "Business Street"};
+  p.signature = {"First Name",     "Middle Name",         "Last Name",
+                 "E-mail Address", "E-mail Display Name", "Business Street"};
   p.rules = outlook_rules();
   p.outlook_dates = true;
   return p;
@@ -480,8 +480,8 @@ BuiltinProfile make_hubspot() {
 // Outlook.com, whose columns it may share).
 const std::vector<BuiltinProfile>& profiles() {
   static const std::vector<BuiltinProfile> all = {
-      make_google(),   make_google_legacy(), make_outlook(), make_outlook_de(),
-      make_outlook_com(), make_thunderbird(), make_mailchimp(), make_hubspot(),
+      make_google(),      make_google_legacy(), make_outlook(),   make_outlook_de(),
+      make_outlook_com(), make_thunderbird(),   make_mailchimp(), make_hubspot(),
   };
   return all;
 }
@@ -895,8 +895,9 @@ void ProfileMapper::map(const std::vector<std::optional<std::string>>& values,
   struct Address {
     std::string group;
     std::string street, city, postcode, region, country;
-    bool any() const { return !street.empty() || !city.empty() || !postcode.empty() ||
-                              !country.empty(); }
+    bool any() const {
+      return !street.empty() || !city.empty() || !postcode.empty() || !country.empty();
+    }
   };
   std::vector<Address> addresses;
   auto address = [&](const std::string& group) -> Address& {
@@ -931,8 +932,7 @@ void ProfileMapper::map(const std::vector<std::optional<std::string>>& values,
     case Role::email:
     case Role::primary_email: {
       // Of a starred cell "a ::: b", a is the primary.
-      bool primary =
-          column.role == Role::primary_email || starred(starred_email, column.group);
+      bool primary = column.role == Role::primary_email || starred(starred_email, column.group);
       for (auto& part : split_multi_value(v)) {
         // Outlook writes an Exchange contact's address as its directory
         // name (/o=ExchangeLabs/ou=...): no email, but kept.
@@ -947,8 +947,7 @@ void ProfileMapper::map(const std::vector<std::optional<std::string>>& values,
     }
     case Role::phone:
     case Role::primary_phone: {
-      bool primary =
-          column.role == Role::primary_phone || starred(starred_phone, column.group);
+      bool primary = column.role == Role::primary_phone || starred(starred_phone, column.group);
       for (auto& part : split_multi_value(v)) {
         phones.push_back({std::move(part), primary});
         primary = false;
@@ -1006,8 +1005,8 @@ void ProfileMapper::map(const std::vector<std::optional<std::string>>& values,
         auto slash = v.find('/');
         if (slash == std::string_view::npos || !parse_int(v.substr(0, slash), month) ||
             !parse_int(v.substr(slash + 1), day) || !make_date(2000, month, day))
-          throw Error(Exit::data, fmt::format("invalid {} '{}': expected MM/DD", column.name,
-                                              std::string(v)));
+          throw Error(Exit::data,
+                      fmt::format("invalid {} '{}': expected MM/DD", column.name, std::string(v)));
         set_attr("birthday", fmt::format("--{:02}-{:02}", month, day));
       } else
         set_field("birthdate", read_date(v, column.arg, column.name));
@@ -1115,8 +1114,8 @@ void ProfileMapper::map(const std::vector<std::optional<std::string>>& values,
   for (std::size_t a = 0; a < consent.size(); ++a) {
     if (consent[a].time.empty())
       continue;
-    out.consent.push_back({static_cast<ConsentEvidence::Action>(a), consent[a].time,
-                           consent[a].ip, consent[a].column});
+    out.consent.push_back({static_cast<ConsentEvidence::Action>(a), consent[a].time, consent[a].ip,
+                           consent[a].column});
   }
 }
 

@@ -92,18 +92,16 @@ TEST_CASE("recognition names the export from its distinctive columns") {
                    "E-mail Address,E-mail Type,E-mail Display Name") == "outlook");
   CHECK(recognised("First Name,Middle Name,Last Name,Title,Suffix,Nickname,Given Yomi,Surname "
                    "Yomi,E-mail Address,E-mail 2 Address") == "outlook-com");
-  CHECK(recognised("Anrede;Vorname;Weitere Vornamen;Nachname;E-Mail-Adresse;E-Mail-Typ",
-                   ';') == "outlook-de");
+  CHECK(recognised("Anrede;Vorname;Weitere Vornamen;Nachname;E-Mail-Adresse;E-Mail-Typ", ';') ==
+        "outlook-de");
   CHECK(recognised("First Name,Last Name,Display Name,Nickname,Primary Email,Secondary Email,"
                    "Work Phone") == "thunderbird");
   CHECK(recognised(k_mailchimp) == "mailchimp");
-  CHECK(recognised("Record ID,First Name,Last Name,Email,Phone Number,Contact owner") ==
-        "hubspot");
+  CHECK(recognised("Record ID,First Name,Last Name,Email,Phone Number,Contact owner") == "hubspot");
 }
 
 TEST_CASE("recognition compares names like the mapping by name, and wants the whole set") {
-  CHECK(recognised("email address,member_rating,optin time,confirm-time,leid,euid") ==
-        "mailchimp");
+  CHECK(recognised("email address,member_rating,optin time,confirm-time,leid,euid") == "mailchimp");
   // One telling column is not enough.
   CHECK(recognised("Email Address,First Name,MEMBER_RATING") == "");
   CHECK(recognised("Record ID,Email") == "");
@@ -123,10 +121,29 @@ TEST_CASE("a multi-value cell splits on ::: and drops empty parts") {
 
 TEST_CASE("google: the starred email is the contact's, the others become attributes in order") {
   auto row = map_row("google", k_google,
-                     {"Greta", "", "Lindqvist", "", "", "", "", "", "", "", "Nordlicht", "CFO",
-                      "", "1984-03-09", "", "", "* myContacts ::: Kunden ::: * starred", "Home",
-                      "home@example.org", "* Work", "work@example.org ::: second@example.org",
-                      "Mobile", "+49 171 2345678 ::: 030 123456"});
+                     {"Greta",
+                      "",
+                      "Lindqvist",
+                      "",
+                      "",
+                      "",
+                      "",
+                      "",
+                      "",
+                      "",
+                      "Nordlicht",
+                      "CFO",
+                      "",
+                      "1984-03-09",
+                      "",
+                      "",
+                      "* myContacts ::: Kunden ::: * starred",
+                      "Home",
+                      "home@example.org",
+                      "* Work",
+                      "work@example.org ::: second@example.org",
+                      "Mobile",
+                      "+49 171 2345678 ::: 030 123456"});
   CHECK(field(row, "email") == "work@example.org");
   CHECK(attr(row, "email_2") == "home@example.org");
   CHECK(attr(row, "email_3") == "second@example.org");
@@ -142,8 +159,29 @@ TEST_CASE("google: the starred email is the contact's, the others become attribu
 
 TEST_CASE("google: without a star the first email is the contact's; duplicates count once") {
   auto row = map_row("google", k_google,
-                     {"A", "", "", "", "", "", "", "", "", "", "", "", "", "--07-21", "", "", "",
-                      "Home", "a@example.org ::: A@example.org", "Work", "b@example.org", "", ""});
+                     {"A",
+                      "",
+                      "",
+                      "",
+                      "",
+                      "",
+                      "",
+                      "",
+                      "",
+                      "",
+                      "",
+                      "",
+                      "",
+                      "--07-21",
+                      "",
+                      "",
+                      "",
+                      "Home",
+                      "a@example.org ::: A@example.org",
+                      "Work",
+                      "b@example.org",
+                      "",
+                      ""});
   CHECK(field(row, "email") == "a@example.org");
   CHECK(attr(row, "email_2") == "b@example.org");
   CHECK_FALSE(attr(row, "email_3"));
@@ -177,9 +215,10 @@ TEST_CASE("outlook: the primary phone wins, M/D/YYYY dates, 0/0/00 is no date") 
 
 TEST_CASE("outlook: an Exchange directory name is no email, and is kept") {
   std::string_view header = "First Name,E-mail Address,E-mail Type,E-mail 2 Address";
-  auto row = map_row("outlook", header,
-                     {"Ann", "/o=ExchangeLabs/ou=Exchange Administrative Group/cn=Recipients/cn=ann",
-                      "EX", "ann@example.com"});
+  auto row =
+      map_row("outlook", header,
+              {"Ann", "/o=ExchangeLabs/ou=Exchange Administrative Group/cn=Recipients/cn=ann", "EX",
+               "ann@example.com"});
   CHECK(field(row, "email") == "ann@example.com");
   CHECK_FALSE(attr(row, "email_2"));
   CHECK(attr(row, "exchange_address") ==
@@ -189,9 +228,9 @@ TEST_CASE("outlook: an Exchange directory name is no email, and is kept") {
 TEST_CASE("outlook-de: D.M.YYYY dates and country names") {
   std::string_view header = "Vorname,Nachname,Geburtstag,Straße privat,Ort privat,"
                             "Land/Region privat,E-Mail-Adresse";
-  auto row = map_row("outlook-de", header,
-                     {"Zoë", "Brandt", "3.2.1971", "Gartenweg 8", "Graz", "Österreich",
-                      "zoe@example.at"});
+  auto row =
+      map_row("outlook-de", header,
+              {"Zoë", "Brandt", "3.2.1971", "Gartenweg 8", "Graz", "Österreich", "zoe@example.at"});
   CHECK(field(row, "birthdate") == "1971-02-03");
   CHECK(field(row, "country") == "AT");
   CHECK(field(row, "email") == "zoe@example.at");
