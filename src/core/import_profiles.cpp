@@ -35,6 +35,8 @@ enum class Role {
   birth_month,
   birth_day,
   display_name, // kept (attr.display_name) only when the row has no name
+  custom_label, // Google's Custom Field N: the label names the attribute
+  custom_value,
   consent_time, // arg: the action
   consent_ip,
 };
@@ -126,6 +128,8 @@ BuiltinProfile make_google() {
       {"Phone # - Label", Role::phone_label},
       {"Phone # - Value", Role::phone},
       {"Website # - Label", Role::ignore},
+      {"Custom Field # - Label", Role::custom_label},
+      {"Custom Field # - Value", Role::custom_value},
   };
   auto address = google_address_rules("Address # - Label");
   p.rules.insert(p.rules.end(), address.begin(), address.end());
@@ -164,6 +168,8 @@ BuiltinProfile make_google_legacy() {
       {"Organization # - Title", Role::attr, "job_title"},
       {"Organization # - Department", Role::attr, "department"},
       {"Website # - Type", Role::ignore},
+      {"Custom Field # - Type", Role::custom_label},
+      {"Custom Field # - Value", Role::custom_value},
   };
   auto address = google_address_rules("Address # - Type");
   p.rules.insert(p.rules.end(), address.begin(), address.end());
@@ -754,6 +760,18 @@ std::string phone_key(std::string_view phone) {
   return out;
 }
 
+// An attribute name from a label: what an attribute name cannot hold
+// becomes '_' ("Kunden-Nr." stays, "Shoe size" is "Shoe_size").
+std::string attribute_key(std::string_view label) {
+  std::string out;
+  for (char c : trim(label)) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.';
+    out.push_back(ok ? c : '_');
+  }
+  return out;
+}
+
 ConsentEvidence::Action action_of(std::string_view name) {
   if (name == "request")
     return ConsentEvidence::Action::request;
@@ -908,6 +926,7 @@ void ProfileMapper::map(const std::vector<std::optional<std::string>>& values,
     return addresses.back();
   };
   std::string display_name, birth_year, birth_month, birth_day;
+  std::vector<std::pair<std::string, std::string>> custom_labels, custom_values; // by group
   struct Consent {
     std::string time, ip, column;
   };
@@ -1020,6 +1039,12 @@ void ProfileMapper::map(const std::vector<std::optional<std::string>>& values,
     case Role::birth_day:
       birth_day = v;
       break;
+    case Role::custom_label:
+      custom_labels.emplace_back(column.group, v);
+      break;
+    case Role::custom_value:
+      custom_values.emplace_back(column.group, v);
+      break;
     case Role::display_name:
       if (display_name.empty())
         display_name = v;
@@ -1103,6 +1128,16 @@ void ProfileMapper::map(const std::vector<std::optional<std::string>>& values,
       set_attr("birthday", *date);
     else
       set_field("birthdate", *date);
+  }
+
+  // "Custom Field 1 - Label" = "Kundennummer", "... - Value" = "K-1":
+  // attr.Kundennummer; without a label, attr.custom_1.
+  for (const auto& [group, value] : custom_values) {
+    std::string key;
+    for (const auto& [g, label] : custom_labels)
+      if (g == group)
+        key = attribute_key(label);
+    set_attr(key.empty() ? "custom_" + group : key, value);
   }
 
   bool named = std::any_of(fields.begin(), fields.end(), [](const auto& f) {

@@ -53,11 +53,11 @@ rejects_of() {
 # show DB REF FIELDS: the contact as json.
 show() { crm --db "$1" contact show "$2" -f json --fields "$3"; }
 
-check_profile google google.csv attr.email_2,attr.email_3,attr.phone_2,attr.job_title,attr.nickname,attr.note,attr.website,attr.birthday,attr.country_name 2
+check_profile google google.csv attr.email_2,attr.email_3,attr.phone_2,attr.job_title,attr.nickname,attr.note,attr.website,attr.birthday,attr.country_name,attr.Kundennummer 2
 begin "google: the starred email and phone, the rest kept as attributes, labels as tags"
-show google.db greta@nordlicht.example "id,$contact_fields,attr.email_2,attr.email_3,attr.phone_2,attr.job_title,attr.nickname,attr.note,attr.website"
+show google.db greta@nordlicht.example "id,$contact_fields,attr.email_2,attr.email_3,attr.phone_2,attr.job_title,attr.nickname,attr.note,attr.website,attr.Kundennummer"
 expect_out '[
-{"id":1,"email":"greta@nordlicht.example","phone":"+491712345678","first_name":"Greta","last_name":"Lindqvist","company":"Nordlicht GmbH","street":"Torstraße 12, Hof links","postcode":"10119","city":"Berlin","country":"DE","birthdate":"1984-03-09","tags":["Kunden","starred"],"attr":{"email_2":"greta.private@example.org","email_3":"einkauf@nordlicht.example","phone_2":"030 9876543","job_title":"Einkauf","nickname":"Gre","note":"met at the fair","website":"https://nordlicht.example"}}
+{"id":1,"email":"greta@nordlicht.example","phone":"+491712345678","first_name":"Greta","last_name":"Lindqvist","company":"Nordlicht GmbH","street":"Torstraße 12, Hof links","postcode":"10119","city":"Berlin","country":"DE","birthdate":"1984-03-09","tags":["Kunden","starred"],"attr":{"email_2":"greta.private@example.org","email_3":"einkauf@nordlicht.example","phone_2":"030 9876543","job_title":"Einkauf","nickname":"Gre","note":"met at the fair","website":"https://nordlicht.example","Kundennummer":"K-4711"}}
 ]'
 begin "google: a birthday without a year and an unknown country are kept as attributes"
 show google.db tomas@example.es "$contact_fields,attr.phone_2,attr.birthday,attr.country_name"

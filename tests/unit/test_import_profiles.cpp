@@ -189,6 +189,17 @@ TEST_CASE("google: without a star the first email is the contact's; duplicates c
   CHECK(attr(row, "birthday") == "--07-21");
 }
 
+TEST_CASE("google: a custom field becomes an attribute named by its label") {
+  std::string_view header = "First Name,Middle Name,Last Name,Phonetic First Name,File As,Labels,"
+                            "Custom Field 1 - Label,Custom Field 1 - Value,Custom Field 2 - Label,"
+                            "Custom Field 2 - Value,Custom Field 3 - Label,Custom Field 3 - Value";
+  auto row = map_row("google", header,
+                     {"A", "", "", "", "", "", "Kunden-Nr.", "K-1", "Shoe size", "42", "", "x"});
+  CHECK(attr(row, "Kunden-Nr.") == "K-1");
+  CHECK(attr(row, "Shoe_size") == "42");
+  CHECK(attr(row, "custom_3") == "x");
+}
+
 TEST_CASE("outlook: the primary phone wins, M/D/YYYY dates, 0/0/00 is no date") {
   std::string_view header = "First Name,Last Name,Business Phone,Mobile Phone,Primary Phone,"
                             "Birthday,Anniversary,Business Street,Business City,Home Street,"
