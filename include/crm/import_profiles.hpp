@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -54,6 +55,13 @@ std::string_view profile_name(const BuiltinProfile& profile);
 // The encoding the export is written in when no BOM says otherwise and the
 // user gives none (cp1252 for German Outlook); nullopt for UTF-8.
 std::optional<std::string_view> profile_encoding(const BuiltinProfile& profile);
+
+// For recognition when the header of `path` is not valid UTF-8: opens the
+// file again in the legacy encoding of each built-in profile that has one
+// (cp1252 for German Outlook) and returns the reader if its header is that
+// export; nullptr otherwise (also for stdin, "-", which cannot be read
+// twice, and when `options` names an encoding).
+std::unique_ptr<RecordReader> reopen_legacy_export(const std::string& path, ReaderOptions options);
 
 // The values of one cell: split on " ::: " (Google's separator), each
 // trimmed, empty ones dropped.

@@ -182,14 +182,23 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
 
       auto& db = ctx.database();
       auto write = ctx.write_context();
-      auto reader = open_reader(a->file, reader_options);
+      bool recognise = a->profile.empty() && !a->no_profile && a->map.empty();
+      std::unique_ptr<RecordReader> reader;
+      try {
+        reader = open_reader(a->file, reader_options);
+      } catch (const Error& e) {
+        // A German Outlook export is cp1252: recognised all the same.
+        if (e.code() != Exit::data || !recognise ||
+            !(reader = reopen_legacy_export(a->file, reader_options)))
+          throw;
+      }
       bool delimited = reader->format() == InputFormat::csv || reader->format() == InputFormat::tsv;
       if (builtin && !delimited)
         throw Error(Exit::usage, fmt::format("--profile {}: the profile reads csv exports, not {}",
                                              a->profile, input_format_name(reader->format())));
       // A known export is recognised from its header unless the user said
       // how to read it.
-      if (!builtin && a->profile.empty() && !a->no_profile && a->map.empty() && delimited) {
+      if (recognise && delimited) {
         builtin = recognise_profile(reader->columns());
         if (builtin)
           options.profile = profile_name(*builtin);

@@ -826,6 +826,25 @@ std::optional<std::string_view> profile_encoding(const BuiltinProfile& profile) 
   return profile.encoding;
 }
 
+std::unique_ptr<RecordReader> reopen_legacy_export(const std::string& path, ReaderOptions options) {
+  if (path == "-" || options.encoding)
+    return nullptr;
+  for (const auto& p : profiles()) {
+    if (p.encoding.empty())
+      continue;
+    options.encoding = std::string(p.encoding);
+    try {
+      auto reader = open_reader(path, options);
+      bool delimited = reader->format() == InputFormat::csv || reader->format() == InputFormat::tsv;
+      if (delimited && recognise_profile(reader->columns()) == &p)
+        return reader;
+    } catch (const Error&) {
+      // Not this export either: the caller reports the first error.
+    }
+  }
+  return nullptr;
+}
+
 std::vector<std::string> split_multi_value(std::string_view cell) { return split_on(cell, ":::"); }
 
 ProfileMapper::ProfileMapper(const BuiltinProfile& profile, std::span<const std::string> columns,

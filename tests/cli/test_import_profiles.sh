@@ -89,19 +89,29 @@ expect_out '[
 {"phone":"+35391555123","street":"14 Quay St","postcode":"H91 X2Y3","city":"Galway","country":"IE","attr":{"phone_2":"+353 87 555 4567","phone_3":null}}
 ]'
 
-begin "outlook-de: a cp1252 header is not UTF-8; the hint names --encoding"
+begin "outlook-de: recognised although cp1252; ';' sniffed"
 crm --db outlook-de.db init
 crm --db outlook-de.db contact import outlook-de.csv
-expect_status 65
-expect_err "crm: outlook-de.csv:1: the header is not valid UTF-8
-give the file's encoding, e.g. --encoding cp1252"
-if [ "$(sqlite3 outlook-de.db "SELECT count(*) FROM contact"):$(sqlite3 outlook-de.db "SELECT count(*) FROM import_batch")" = 0:0 ]; then ok; else fail "database changed"; fi
-begin "outlook-de: recognised once the encoding is given; ';' sniffed"
-crm --db outlook-de.db contact import outlook-de.csv --encoding cp1252
 expect_status 0
 expect_err "inserted 2, updated 0, unchanged 0, rejected 0; profile outlook-de; batch 1"
 crm --db outlook-de.db contact import outlook-de.csv --encoding cp1252
 expect_err "inserted 0, updated 0, unchanged 2, rejected 0; profile outlook-de; batch 2"
+begin "outlook-de: from stdin, or with recognition off, the header is not UTF-8 (65, nothing changed)"
+STDIN_FILE=outlook-de.csv crm --db outlook-de.db contact import -
+expect_status 65
+expect_err "crm: -:1: the header is not valid UTF-8
+give the file's encoding, e.g. --encoding cp1252"
+crm --db outlook-de.db contact import outlook-de.csv --no-profile
+expect_status 65
+expect_err "crm: outlook-de.csv:1: the header is not valid UTF-8
+give the file's encoding, e.g. --encoding cp1252"
+if [ "$(sqlite3 outlook-de.db "SELECT count(*) FROM contact"):$(sqlite3 outlook-de.db "SELECT count(*) FROM import_batch")" = 2:2 ]; then ok; else fail "database changed"; fi
+begin "a latin-1 file that is no known export still gets the encoding hint"
+printf 'Vorname,Stra\xdfe\nA,B\n' >latin.csv
+crm --db outlook-de.db contact import latin.csv
+expect_status 65
+expect_err "crm: latin.csv:1: the header is not valid UTF-8
+give the file's encoding, e.g. --encoding cp1252"
 begin "outlook-de: --profile outlook-de reads cp1252 by itself"
 crm --db outlook-de-explicit.db init
 crm --db outlook-de-explicit.db contact import outlook-de.csv --profile outlook-de
