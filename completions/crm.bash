@@ -16,7 +16,7 @@ _crm_options() {
   local own=""
   case "$1 $2" in
     "contact add") own="$fields" ;;
-    "contact import") own="--input-format --encoding --delimiter --map --profile --key --on-conflict --strict --rejects --max-rejects --dry-run --batch --ids --undo" ;;
+    "contact import") own="--input-format --encoding --delimiter --map --profile --no-profile --key --on-conflict --strict --rejects --max-rejects --dry-run --batch --ids --undo" ;;
     "contact list") own="--where --sort --limit" ;;
     "contact search") own="--limit" ;;
     "contact update") own="$fields --unset --ids" ;;
@@ -110,7 +110,12 @@ _crm() {
       mapfile -t COMPREPLY < <(compgen -W "update skip fail" -- "$cur")
       return
       ;;
-    --encoding | --delimiter | --map | --profile | --max-rejects | --batch)
+    --profile)
+      # The built-in profiles; those of the config are named like them.
+      mapfile -t COMPREPLY < <(compgen -W "google google-legacy outlook outlook-de outlook-com thunderbird mailchimp hubspot" -- "$cur")
+      return
+      ;;
+    --encoding | --delimiter | --map | --max-rejects | --batch)
       return
       ;;
     -f | --format)

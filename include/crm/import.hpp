@@ -2,6 +2,7 @@
 
 #include <crm/contacts.hpp>
 #include <crm/database.hpp>
+#include <crm/import_profiles.hpp>
 #include <crm/readers.hpp>
 
 #include <cstddef>
@@ -38,6 +39,9 @@ struct ImportOptions {
   std::optional<std::size_t> max_rejects;
   std::string source;  // the input's name, recorded with the batch
   std::string profile; // the profile used, recorded with the batch ("" for none)
+  // A built-in profile reads the columns it knows (those of `map` aside);
+  // the others map by name as without it. nullptr: none.
+  const BuiltinProfile* builtin = nullptr;
   // The `source` field of contacts whose row has none (a profile's source).
   std::optional<std::string> default_source;
   // Called with the id of each contact inserted or updated, once per

@@ -2,10 +2,12 @@
 
 #include <crm/error.hpp>
 #include <crm/import.hpp>
+#include <crm/import_profiles.hpp>
 #include <crm/readers.hpp>
 #include <crm/rejects.hpp>
 
 #include <fmt/core.h>
+#include <fmt/format.h>
 
 #include <algorithm>
 #include <chrono>
@@ -88,7 +90,7 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
     std::string input_format, encoding, delimiter, key = "email", on_conflict = "update", rejects,
                                                    profile;
     std::vector<std::string> map;
-    bool strict = false, dry_run = false, ids = false;
+    bool strict = false, dry_run = false, ids = false, no_profile = false;
     std::size_t batch = 0;
     std::optional<std::size_t> max_rejects;
     std::optional<std::int64_t> undo;
@@ -107,8 +109,13 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
   cmd->add_option("--map", a->map,
                   "Map a column: \"Source Column=field\" (field, tags, attr.NAME, -)")
       ->type_name("COLUMN=FIELD");
-  cmd->add_option("--profile", a->profile, "Use [import.profiles.NAME] of the config")
-      ->type_name("NAME");
+  auto* profile_option =
+      cmd->add_option("--profile", a->profile,
+                      "A built-in profile (google, google-legacy, outlook, outlook-de, "
+                      "outlook-com, thunderbird, mailchimp, hubspot) or [import.profiles.NAME]")
+          ->type_name("NAME");
+  cmd->add_flag("--no-profile", a->no_profile, "Do not recognise a known export from its header")
+      ->excludes(profile_option);
   cmd->add_option("--key", a->key, "Identity: email, external_id, phone or none")
       ->type_name("FIELD")
       ->check(CLI::IsMember({"email", "external_id", "phone", "none"}));
@@ -143,11 +150,20 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
       // A profile fills in what the command line leaves open.
       std::vector<std::pair<std::string, std::string>> profile_map;
       std::optional<std::string> profile_source;
-      if (!a->profile.empty()) {
+      const BuiltinProfile* builtin = nullptr;
+      if (!a->profile.empty())
+        builtin = find_builtin_profile(a->profile);
+      if (builtin) {
+        // German Outlook writes cp1252; a BOM still decides by itself.
+        if (auto encoding = profile_encoding(*builtin); encoding && a->encoding.empty())
+          a->encoding = *encoding;
+      } else if (!a->profile.empty()) {
         auto profile = ctx.config().import_profile(a->profile);
         if (!profile)
           throw Error(Exit::not_found, fmt::format("no import profile '{}'", a->profile),
-                      "profiles are the [import.profiles.NAME] tables of the config");
+                      fmt::format("built-in profiles: {}; others are the "
+                                  "[import.profiles.NAME] tables of the config",
+                                  fmt::join(builtin_profile_names(), ", ")));
         auto fill = [&](const char* option, std::string& value,
                         const std::optional<std::string>& setting) {
           if (setting && cmd->count(option) == 0)
@@ -196,7 +212,28 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
 
       auto& db = ctx.database();
       auto write = ctx.write_context();
-      auto reader = open_reader(a->file, reader_options);
+      bool recognise = a->profile.empty() && !a->no_profile && a->map.empty();
+      std::unique_ptr<RecordReader> reader;
+      try {
+        reader = open_reader(a->file, reader_options);
+      } catch (const Error& e) {
+        // A German Outlook export is cp1252: recognised all the same.
+        if (e.code() != Exit::data || !recognise ||
+            !(reader = reopen_legacy_export(a->file, reader_options)))
+          throw;
+      }
+      bool delimited = reader->format() == InputFormat::csv || reader->format() == InputFormat::tsv;
+      if (builtin && !delimited)
+        throw Error(Exit::usage, fmt::format("--profile {}: the profile reads csv exports, not {}",
+                                             a->profile, input_format_name(reader->format())));
+      // A known export is recognised from its header unless the user said
+      // how to read it.
+      if (recognise && delimited) {
+        builtin = recognise_profile(reader->columns());
+        if (builtin)
+          options.profile = profile_name(*builtin);
+      }
+      options.builtin = builtin;
       std::unique_ptr<RejectFile> file;
       StderrRejects to_stderr(ctx.options.quiet);
       if (!a->rejects.empty())
@@ -230,8 +267,8 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
                       summary.updated, summary.unchanged, summary.rejected);
       if (file && summary.rejected > 0)
         line += fmt::format(" (see {})", a->rejects);
-      if (!a->profile.empty())
-        line += fmt::format("; profile {}", a->profile);
+      if (!options.profile.empty())
+        line += fmt::format("; profile {}", options.profile);
       if (options.dry_run == DryRun::yes)
         line = "dry run: " + line + "; nothing was written";
       else

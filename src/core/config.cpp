@@ -1,4 +1,5 @@
 #include <crm/config.hpp>
+#include <crm/import_profiles.hpp>
 
 #include <crm/error.hpp>
 
@@ -930,6 +931,18 @@ Config::Data::Data(toml::table document, const std::optional<fs::path>& file)
     : doc(std::move(document)) {
   normalise_country(doc);
   settings = Validator(file ? file->string() : std::string()).run(doc);
+  // `--profile NAME` must mean one thing: a built-in name is not free.
+  if (const toml::table* profiles = doc["import"]["profiles"].as_table()) {
+    for (const auto& [name, value] : *profiles) {
+      if (find_builtin_profile(name.str()) != nullptr)
+        throw Error(Exit::config,
+                    fmt::format("{}:{}:{}: [import.profiles.{}]: '{}' is a built-in import "
+                                "profile",
+                                file ? file->string() : std::string(), name.source().begin.line,
+                                name.source().begin.column, name.str(), name.str()),
+                    "choose another name for this profile");
+    }
+  }
 
   if (const auto path = doc["database"]["path"].value<std::string>()) {
     const fs::path database(*path);

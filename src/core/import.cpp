@@ -187,6 +187,7 @@ struct PreparedRow {
   InputRecord record;
   std::string reject;
   Contact incoming;
+  std::vector<ConsentEvidence> consent; // from a built-in profile (Mailchimp)
 };
 
 // Reads records and normalises them (libphonenumber's parsing is the
@@ -289,6 +290,20 @@ private:
     changes.fields.clear();
     changes.attrs.clear();
     changes.add_tags.clear();
+    row.consent.clear();
+    if (m_mapper) {
+      // The profile's columns first; the generic mapping below appends the rest.
+      try {
+        m_mapper->map(record.values, m_profile_row);
+      } catch (const Error& e) {
+        if (e.code() != Exit::data)
+          throw;
+        row.reject = e.what();
+        return;
+      }
+      std::swap(changes, m_profile_row.changes);
+      std::swap(row.consent, m_profile_row.consent);
+    }
     std::optional<std::string> created_at;
     for (std::size_t i = 0; i < record.values.size() && i < m_targets.size(); ++i) {
       const auto& value = record.values[i];
@@ -364,8 +379,18 @@ private:
 
   void update_targets() {
     const auto& columns = m_reader.columns();
-    while (m_targets.size() < columns.size())
-      m_targets.push_back(resolve_column(columns[m_targets.size()], m_options));
+    if (m_options.builtin && !m_mapper)
+      m_mapper.emplace(*m_options.builtin, columns, [&](std::size_t i) {
+        return std::any_of(m_options.map.begin(), m_options.map.end(),
+                           [&](const auto& m) { return m.first == columns[i]; });
+      });
+    while (m_targets.size() < columns.size()) {
+      std::size_t i = m_targets.size();
+      if (m_mapper && m_mapper->handles(i))
+        m_targets.push_back({Target::Kind::ignore, ""});
+      else
+        m_targets.push_back(resolve_column(columns[i], m_options));
+    }
   }
 
   RecordReader& m_reader;
@@ -373,6 +398,8 @@ private:
   std::string m_default_country;
   std::vector<Target> m_targets;
   ContactChanges m_changes;
+  std::optional<ProfileMapper> m_mapper;
+  ProfileRow m_profile_row;
 
   std::mutex m_mutex;
   std::condition_variable m_changed;
@@ -498,6 +525,14 @@ private:
       update(*existing, incoming);
     else
       insert(incoming);
+    // TODO(consent): append row.consent to the consent ledger here, once
+    // the ledger is on main: for each evidence, an entry for the contact
+    // (`*existing`, else `incoming.id` when insert() wrote it; nothing when
+    // the row was rejected) with the action (request, grant, withdraw), its
+    // time, source "import batch N" (m_ctx.source) and proof from the ip
+    // and column ("OPTIN_IP 203.0.113.7"), for the purpose and channel the
+    // import names, deduplicated on (contact, purpose, channel, action,
+    // time, proof) as SPEC section 6 asks, in this batch's transaction.
   }
 
   // Refuses a row whose email or external id belongs to another contact.

@@ -178,7 +178,7 @@ expect_err_contains "inserted 0, updated 0, unchanged 2, rejected 0; profile sho
 crm --config shop.toml contact import shop.csv --profile nope
 expect_status 2
 expect_err "crm: no import profile 'nope'
-profiles are the [import.profiles.NAME] tables of the config"
+built-in profiles: google, google-legacy, outlook, outlook-de, outlook-com, thunderbird, mailchimp, hubspot; others are the [import.profiles.NAME] tables of the config"
 
 begin "--ids prints each contact inserted or updated once, after its batch"
 printf 'email,city\nids1@example.com,Ulm\nids2@example.com,Jena\nIDS1@example.com,Ulm\nbad,X\n' >ids.csv
