@@ -448,6 +448,34 @@ public:
   // Indexes the contacts of this batch in one statement each way and lets
   // the triggers work again.
   void finish_index() {
+    index_touched();
+    m_db.sql().exec("DELETE FROM meta WHERE key = 'fts_deferred'");
+  }
+
+  // Hands the contacts of the batch just committed to `on_changed`.
+  void report(const std::function<void(std::int64_t)>& on_changed) {
+    if (on_changed) {
+      std::unordered_set<std::int64_t> seen;
+      for (auto id : m_committed)
+        if (seen.insert(id).second)
+          on_changed(id);
+    }
+    m_committed.clear();
+  }
+
+  void set_batch(std::int64_t id) {
+    m_summary.batch_id = id;
+    m_ctx.source = fmt::format("import batch {}", id);
+  }
+  const ImportSummary& summary() const { return m_summary; }
+
+private:
+  // Contacts indexed at once, also within one batch, so that memory does
+  // not grow with the input.
+  static constexpr std::size_t k_index_chunk = 16384;
+
+  // Brings the full-text index up to date for the contacts touched so far.
+  void index_touched() {
     if (!m_touched.empty()) {
       // Only updated contacts have index entries to drop; created ones are
       // new to the index.
@@ -470,31 +498,13 @@ public:
           "c.company, c.city, (SELECT group_concat(body, ' ') FROM note WHERE contact_id = c.id) "
           "FROM temp.import_touched t JOIN contact c ON c.id = t.id");
       m_db.sql().exec("DELETE FROM temp.import_touched");
-      for (auto [id, updated] : m_touched)
-        m_committed.push_back(id);
+      if (m_options.on_changed)
+        for (auto [id, updated] : m_touched)
+          m_committed.push_back(id);
       m_touched.clear();
     }
-    m_db.sql().exec("DELETE FROM meta WHERE key = 'fts_deferred'");
   }
 
-  // Hands the contacts of the batch just committed to `on_changed`.
-  void report(const std::function<void(std::int64_t)>& on_changed) {
-    if (on_changed) {
-      std::unordered_set<std::int64_t> seen;
-      for (auto id : m_committed)
-        if (seen.insert(id).second)
-          on_changed(id);
-    }
-    m_committed.clear();
-  }
-
-  void set_batch(std::int64_t id) {
-    m_summary.batch_id = id;
-    m_ctx.source = fmt::format("import batch {}", id);
-  }
-  const ImportSummary& summary() const { return m_summary; }
-
-private:
   void reject(std::string_view reason) {
     ++m_summary.rejected;
     m_rejects.reject(m_reader, m_row->record, reason);
@@ -563,7 +573,7 @@ private:
       c.created_at = now;
     c.updated_at = now;
     m_writer.insert(c, c.stage.has_value());
-    m_touched.emplace_back(c.id, false);
+    touched(c.id, false);
     // The values are the contact's own: repeating them in the history would
     // double what an import writes (the history was 44% of the file).
     m_writer.history(c.id, m_ctx, "import", R"({"created":true})");
@@ -620,11 +630,17 @@ private:
       return;
     after.updated_at = format_time(m_ctx.now);
     m_writer.update(*before, after, stage_set);
-    m_touched.emplace_back(id, true);
+    touched(id, true);
     m_writer.history(id, m_ctx, "import", detail);
     std::string image = snapshot(*before);
     record_change(id, "update", &image);
     ++m_summary.updated;
+  }
+
+  void touched(std::int64_t id, bool updated) {
+    m_touched.emplace_back(id, updated);
+    if (m_touched.size() >= k_index_chunk)
+      index_touched();
   }
 
   void record_change(std::int64_t id, const char* action, const std::string* before) {
@@ -648,7 +664,7 @@ private:
   ContactWriter m_writer;
   SQLite::Statement m_change;
   std::vector<std::pair<std::int64_t, bool>> m_touched; // this batch's contacts, updated?
-  std::vector<std::int64_t> m_committed; // the same, kept for report()
+  std::vector<std::int64_t> m_committed; // the same, kept for report() with --ids
   PreparedRow* m_row = nullptr;
   ImportSummary m_summary;
   std::size_t m_rows = 0;
