@@ -1,4 +1,5 @@
 #include "context.hpp"
+#include "import_ui.hpp"
 
 #include <crm/error.hpp>
 #include <crm/import.hpp>
@@ -17,70 +18,6 @@
 #include <unistd.h>
 
 namespace crm::cli {
-
-namespace {
-
-// Without --rejects: one stderr line per reject, at most 20, then a count.
-class StderrRejects : public RejectSink {
-public:
-  explicit StderrRejects(bool quiet) : m_quiet(quiet) {}
-  void reject(const RecordReader&, const InputRecord& record, std::string_view reason) override {
-    if (++m_count <= k_shown && !m_quiet)
-      std::cerr << fmt::format("crm: line {}: {}\n", record.line, reason);
-  }
-  void finish() const {
-    if (m_count > k_shown && !m_quiet)
-      std::cerr << fmt::format("crm: {} more rejected rows (write them all with --rejects FILE)\n",
-                               m_count - k_shown);
-  }
-
-private:
-  static constexpr std::size_t k_shown = 20;
-  bool m_quiet;
-  std::size_t m_count = 0;
-};
-
-// A one-line progress display, redrawn at most 10 times a second, only when
-// stderr is a terminal (or --progress always): rows, rate, and for a file of
-// known size the share read and the time left ("ETA"), estimated from the
-// bytes read so far at the rate so far.
-class Progress {
-public:
-  Progress(bool on, std::uint64_t total_bytes)
-      : m_on(on), m_total(total_bytes), m_start(std::chrono::steady_clock::now()) {}
-  void update(std::size_t rows, std::uint64_t bytes) {
-    if (!m_on)
-      return;
-    auto now = std::chrono::steady_clock::now();
-    if (now - m_last < std::chrono::milliseconds(100))
-      return;
-    m_last = now;
-    double seconds = std::chrono::duration<double>(now - m_start).count();
-    std::string line = fmt::format("importing: {} rows, {:.0f} rows/s", rows,
-                                   seconds > 0 ? static_cast<double>(rows) / seconds : 0.0);
-    if (m_total > 0 && bytes > 0) {
-      double done = std::min(1.0, static_cast<double>(bytes) / static_cast<double>(m_total));
-      auto left = static_cast<long>(seconds * (1.0 - done) / done + 0.5);
-      line += fmt::format(", {:.0f}%, ETA {}:{:02}:{:02}", done * 100.0, left / 3600,
-                          left / 60 % 60, left % 60);
-    }
-    std::cerr << "\r\x1b[K" << line << std::flush;
-    m_drawn = true;
-  }
-  void clear() {
-    if (m_drawn)
-      std::cerr << "\r\x1b[K" << std::flush;
-  }
-
-private:
-  bool m_on;
-  std::uint64_t m_total; // bytes; 0: unknown
-  bool m_drawn = false;
-  std::chrono::steady_clock::time_point m_start;
-  std::chrono::steady_clock::time_point m_last{};
-};
-
-} // namespace
 
 void register_contact_import(CLI::App& contact, Context& ctx) {
   auto* cmd =
@@ -137,8 +74,8 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
         if (!a->file.empty())
           throw Error(Exit::usage, "--undo BATCH takes no input file");
         auto summary = undo_import(ctx.database(), *a->undo, ctx.write_context());
-        std::string line = fmt::format("undid import batch {}: deleted {}, restored {}",
-                                       *a->undo, summary.deleted, summary.restored);
+        std::string line = fmt::format("undid import batch {}: deleted {}, restored {}", *a->undo,
+                                       summary.deleted, summary.restored);
         if (summary.gone > 0)
           line += fmt::format(", {} gone since (deleted or erased)", summary.gone);
         ctx.summary(line);
@@ -241,17 +178,18 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
       RejectSink& sink = file ? static_cast<RejectSink&>(*file) : to_stderr;
       bool tty = ::isatty(STDERR_FILENO) != 0;
       struct stat info {};
-      std::uint64_t total = a->file != "-" && ::stat(a->file.c_str(), &info) == 0 &&
-                                    S_ISREG(info.st_mode)
-                                ? static_cast<std::uint64_t>(info.st_size)
-                                : 0;
+      std::uint64_t total =
+          a->file != "-" && ::stat(a->file.c_str(), &info) == 0 && S_ISREG(info.st_mode)
+              ? static_cast<std::uint64_t>(info.st_size)
+              : 0;
       Progress progress(!ctx.options.quiet && (ctx.options.progress == "always" ||
                                                (ctx.options.progress == "auto" && tty)),
                         total);
       ImportSummary summary;
       try {
-        summary = import_contacts(db, *reader, options, write, sink,
-                                  [&](std::size_t rows) { progress.update(rows, reader->bytes_read()); });
+        summary = import_contacts(db, *reader, options, write, sink, [&](std::size_t rows) {
+          progress.update(rows, reader->bytes_read());
+        });
       } catch (...) {
         progress.clear();
         if (file)

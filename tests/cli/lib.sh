@@ -12,6 +12,13 @@ WORK=$(mktemp -d)
 trap 'rm -rf "$WORK"' EXIT
 cd "$WORK" || exit 1
 mkdir -p home/.config
+# The schema version this crm creates, read from a scratch database, so the
+# suites need no change when a migration is added.
+mkdir "$WORK/.schema"
+(cd "$WORK/.schema" && "$CRM_BIN" -q --db v.db init >/dev/null 2>&1)
+SCHEMA=$(sqlite3 "$WORK/.schema/v.db" 'PRAGMA user_version')
+rm -rf "$WORK/.schema"
+export SCHEMA
 FAILURES=0
 PASSES=0
 CASE=""

@@ -9,7 +9,7 @@ begin "init creates a 0600 database and a starter config that checks clean"
 crm init
 expect_status 0
 expect_err "created config crm.toml
-created database crm.db (schema version 4)"
+created database crm.db (schema version $SCHEMA)"
 if [ "$(mode crm.db)" = 600 ]; then ok; else fail "crm.db has mode $(mode crm.db)"; fi
 crm config check
 expect_status 0
@@ -20,7 +20,7 @@ echo '# mine' >>crm.toml
 cp crm.toml before.toml
 crm init
 expect_status 0
-expect_err "database crm.db is ready (schema version 4)"
+expect_err "database crm.db is ready (schema version $SCHEMA)"
 same_file crm.toml before.toml
 
 begin "init honours --db, even under a permissive umask"
@@ -56,13 +56,13 @@ expect_err ""
 begin "db migrate reports the schema version"
 crm db migrate
 expect_status 0
-expect_err "schema version 4 (this crm knows up to 4)"
+expect_err "schema version $SCHEMA (this crm knows up to $SCHEMA)"
 
 begin "an old database is migrated on open"
 sqlite3 old.db "PRAGMA user_version = 0" && chmod 600 old.db
 crm --db old.db db migrate
 expect_status 0
-if [ "$(sqlite3 old.db 'PRAGMA user_version')" = 4 ]; then ok; else fail "old.db not migrated"; fi
+if [ "$(sqlite3 old.db 'PRAGMA user_version')" = "$SCHEMA" ]; then ok; else fail "old.db not migrated"; fi
 if [ "$(sqlite3 old.db 'PRAGMA journal_mode')" = wal ]; then ok; else fail "old.db not in WAL mode"; fi
 
 begin "db check passes on a good database"
@@ -88,7 +88,7 @@ expect_out "b@example.com"
 begin "db stats lists sizes and row counts"
 crm db stats -f csv
 expect_status 0
-expect_out_contains "schema_version,4"
+expect_out_contains "schema_version,$SCHEMA"
 expect_out_contains "rows.contact,1"
 
 finish

@@ -178,7 +178,7 @@ cp crm.db newer.db
 sqlite3 newer.db "PRAGMA user_version = 999"
 crm --db newer.db contact list
 expect_status 78
-expect_err "crm: database 'newer.db' was written by a newer crm (schema version 999, this crm knows up to 4)
+expect_err "crm: database 'newer.db' was written by a newer crm (schema version 999, this crm knows up to $SCHEMA)
 upgrade crm to use this database"
 if [ "$(sqlite3 newer.db 'PRAGMA user_version')" = 999 ]; then ok; else fail "newer.db was changed"; fi
 
