@@ -358,10 +358,15 @@ void ContactWriter::update_attrs_and_tags(const Contact& before, const Contact& 
 
 void ContactWriter::history(std::int64_t id, const WriteContext& ctx, std::string_view action,
                             const std::string& detail) {
+  history(id, format_time(ctx.now), ctx.source, action, detail);
+}
+
+void ContactWriter::history(std::int64_t id, const std::string& at, const std::string& source,
+                            std::string_view action, const std::string& detail) {
   m_history.bind(1, id);
-  m_history.bind(2, format_time(ctx.now));
+  m_history.bindNoCopy(2, at);
   m_history.bind(3, std::string(action));
-  m_history.bind(4, ctx.source);
+  m_history.bindNoCopy(4, source);
   if (detail.empty())
     m_history.bind(5);
   else

@@ -54,6 +54,9 @@ public:
   void update(const Contact& before, const Contact& after, bool stage_set);
   void history(std::int64_t id, const WriteContext& ctx, std::string_view action,
                const std::string& detail);
+  // The same with the time already formatted (`at`), for many rows at once.
+  void history(std::int64_t id, const std::string& at, const std::string& source,
+               std::string_view action, const std::string& detail);
   // The contact that has this normalised email / external id / phone,
   // other than `except`; the lowest id if several.
   std::optional<std::int64_t> owner_of_email(const std::string& match_key, std::int64_t except);

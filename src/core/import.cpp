@@ -1,7 +1,9 @@
 #include <crm/error.hpp>
 #include <crm/import.hpp>
+
 #include <crm/json.hpp>
 #include <crm/normalize.hpp>
+#include <sqlite3.h>
 
 #include "contact_store.hpp"
 
@@ -417,8 +419,8 @@ class Importer {
 public:
   Importer(Database& db, RecordReader& reader, const ImportOptions& options,
            const WriteContext& ctx, RejectSink& rejects)
-      : m_db(db), m_reader(reader), m_options(options), m_ctx(ctx), m_rejects(rejects),
-        m_source(reader, options, ctx.default_country), m_writer(db),
+      : m_db(db), m_reader(reader), m_options(options), m_ctx(ctx), m_now(format_time(ctx.now)),
+        m_rejects(rejects), m_source(reader, options, ctx.default_country), m_writer(db),
         m_change(db.sql(), "INSERT OR IGNORE INTO import_change (batch_id, contact_id, action, "
                            "before) VALUES (?, ?, ?, ?)") {}
 
@@ -568,15 +570,14 @@ private:
                                                             : Unique::both;
     if (conflicts(c, what))
       return;
-    std::string now = format_time(m_ctx.now);
     if (c.created_at.empty())
-      c.created_at = now;
-    c.updated_at = now;
+      c.created_at = m_now;
+    c.updated_at = m_now;
     m_writer.insert(c, c.stage.has_value());
     touched(c.id, false);
     // The values are the contact's own: repeating them in the history would
     // double what an import writes (the history was 44% of the file).
-    m_writer.history(c.id, m_ctx, "import", R"({"created":true})");
+    m_writer.history(c.id, m_now, m_ctx.source, "import", R"({"created":true})");
     record_change(c.id, "insert", nullptr);
     ++m_summary.inserted;
   }
@@ -628,10 +629,10 @@ private:
     }
     if (conflicts(after, ContactWriter::Unique::both))
       return;
-    after.updated_at = format_time(m_ctx.now);
+    after.updated_at = m_now;
     m_writer.update(*before, after, stage_set);
     touched(id, true);
-    m_writer.history(id, m_ctx, "import", detail);
+    m_writer.history(id, m_now, m_ctx.source, "import", detail);
     std::string image = snapshot(*before);
     record_change(id, "update", &image);
     ++m_summary.updated;
@@ -659,12 +660,13 @@ private:
   RecordReader& m_reader;
   const ImportOptions& m_options;
   WriteContext m_ctx;
+  std::string m_now; // m_ctx.now, formatted once
   RejectSink& m_rejects;
   RowSource m_source;
   ContactWriter m_writer;
   SQLite::Statement m_change;
   std::vector<std::pair<std::int64_t, bool>> m_touched; // this batch's contacts, updated?
-  std::vector<std::int64_t> m_committed; // the same, kept for report() with --ids
+  std::vector<std::int64_t> m_committed;                // the same, kept for report() with --ids
   PreparedRow* m_row = nullptr;
   ImportSummary m_summary;
   std::size_t m_rows = 0;
@@ -736,11 +738,23 @@ ImportSummary import_contacts(Database& db, RecordReader& reader, const ImportOp
       }
     }
   };
+  // The importer indexes the full-text search itself, per chunk of
+  // contacts (index_touched): inside its transactions the triggers are off,
+  // so that a row costs no trigger program and no statement journal.
+  // Switching them changes the connection's flags, and SQLite then prepares
+  // the statements again, without (or with) the triggers.
+  struct TriggersOff {
+    sqlite3* db;
+    explicit TriggersOff(SQLite::Database& d) : db(d.getHandle()) { set(0); }
+    ~TriggersOff() { set(1); }
+    void set(int on) const { sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, on, nullptr); }
+  };
   try {
     CacheSize cache(db.sql());
     if (options.dry_run == DryRun::yes) {
       // Everything happens, then is rolled back: the counts are exact.
       SQLite::Transaction transaction(db.sql(), SQLite::TransactionBehavior::IMMEDIATE);
+      TriggersOff triggers(db.sql());
       Importer importer(db, reader, options, ctx, rejects);
       importer.set_batch(start_batch(db, options, ctx));
       importer.defer_index();
@@ -756,6 +770,7 @@ ImportSummary import_contacts(Database& db, RecordReader& reader, const ImportOp
     try {
       while (more) {
         db.write([&] {
+          TriggersOff triggers(db.sql());
           // The batch row belongs to the first transaction: an import that
           // fails there leaves no trace.
           if (first)
@@ -777,8 +792,7 @@ ImportSummary import_contacts(Database& db, RecordReader& reader, const ImportOp
       undo_import(db, importer.summary().batch_id, ctx);
       throw Error(Exit::data,
                   fmt::format("{} (import batch {}: its committed rows were undone)",
-                              too_many_rejects(*options.max_rejects),
-                              importer.summary().batch_id),
+                              too_many_rejects(*options.max_rejects), importer.summary().batch_id),
                   "the rejected rows are listed above or in the --rejects file");
     }
     return importer.summary();
