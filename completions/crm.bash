@@ -5,7 +5,7 @@
 # bash-completion/completions/crm. It is static: it never runs crm.
 
 # Options that take a value, of every command (global ones included).
-_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source "
+_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy "
 
 _crm_contact_fields="id external_id email phone first_name last_name company street postcode city country birthdate stage owner source created_at updated_at tags attr."
 
@@ -16,6 +16,13 @@ _crm_options() {
   local own=""
   case "$1 $2" in
     "contact add") own="$fields" ;;
+    "contact assign") own="--where --strategy --ids" ;;
+    "contact task")
+      case "$3" in
+        add) own="--due --owner" ;;
+        list) own="--owner --due-before --overdue" ;;
+      esac
+      ;;
     "contact import") own="--input-format --encoding --delimiter --map --profile --no-profile --key --on-conflict --strict --rejects --max-rejects --dry-run --batch --ids --undo" ;;
     "contact list") own="--where --sort --limit" ;;
     "contact search") own="--limit" ;;
@@ -31,7 +38,7 @@ _crm_options() {
 # _crm_subcommands CMD: the subcommands of a command.
 _crm_subcommands() {
   case "$1" in
-    contact) echo "add import show list search update delete tag untag note history exists dedupe merge" ;;
+    contact) echo "add import show list search update delete tag untag note history exists dedupe merge task assign" ;;
     db) echo "migrate check backup vacuum stats" ;;
     config) echo "check show" ;;
   esac
@@ -115,7 +122,11 @@ _crm() {
       mapfile -t COMPREPLY < <(compgen -W "google google-legacy outlook outlook-de outlook-com thunderbird mailchimp hubspot" -- "$cur")
       return
       ;;
-    --encoding | --delimiter | --map | --max-rejects | --batch)
+    --strategy)
+      mapfile -t COMPREPLY < <(compgen -W "round_robin least_loaded" -- "$cur")
+      return
+      ;;
+    --encoding | --delimiter | --map | --max-rejects | --batch | --due | --due-before)
       return
       ;;
     -f | --format)
@@ -129,6 +140,8 @@ _crm() {
     --fields)
       if [[ "$cmd $sub" == "contact history" ]]; then
         _crm_list "id contact_id at action source detail help" "$cur"
+      elif [[ "$cmd $sub" == "contact task" ]]; then
+        _crm_list "id contact_id owner due_at text created_at done_at first_name last_name email phone help" "$cur"
       else
         _crm_list "$_crm_contact_fields attr.* help" "$cur"
       fi
@@ -149,7 +162,7 @@ _crm() {
   esac
 
   if [[ $cur == -* ]]; then
-    mapfile -t COMPREPLY < <(compgen -W "$(_crm_options "$cmd" "$sub")" -- "$cur")
+    mapfile -t COMPREPLY < <(compgen -W "$(_crm_options "$cmd" "$sub" "${path[2]:-}")" -- "$cur")
     return
   fi
 
@@ -175,6 +188,9 @@ _crm() {
       case "$cmd $sub" in
         "db backup" | "contact import")
           _crm_files "$cur"
+          ;;
+        "contact task")
+          mapfile -t COMPREPLY < <(compgen -W "add list done" -- "$cur")
           ;;
         help\ *)
           mapfile -t COMPREPLY < <(compgen -W "$(_crm_subcommands "$sub")" -- "$cur")

@@ -18,7 +18,8 @@ function __crm_words
         switch $t
             case --db --config -f --format --fields --color --now --progress --where --sort --limit \
                 --unset --attr --tag --external-id --email --phone --first-name --last-name \
-                --company --street --postcode --city --country --birthdate --stage --owner --source
+                --company --street --postcode --city --country --birthdate --stage --owner --source \
+                --due --due-before --strategy
                 set skip 1
             case '-*'
             case '*'
@@ -52,6 +53,8 @@ function __crm_field_list
     set -l names
     if __crm_in contact history
         set names id contact_id at action source detail help
+    else if __crm_in contact task
+        set names id contact_id owner due_at text created_at done_at first_name last_name email phone help
     else
         set names id external_id email phone first_name last_name company street postcode \
             city country birthdate stage owner source created_at updated_at tags attr. 'attr.*' help
@@ -100,6 +103,11 @@ complete -c crm -n '__crm_at contact' -a history -d 'Show what changed on a cont
 complete -c crm -n '__crm_at contact' -a exists -d 'Answer by exit status whether contacts exist'
 complete -c crm -n '__crm_at contact' -a dedupe -d 'List candidate duplicates; --apply merges them'
 complete -c crm -n '__crm_at contact' -a merge -d 'Merge duplicates into the contact to keep'
+complete -c crm -n '__crm_at contact' -a task -d 'Follow-up tasks: add, list, done'
+complete -c crm -n '__crm_at contact' -a assign -d 'Give contacts without an owner to the owners of [owners]'
+complete -c crm -n '__crm_at contact task' -a add -d 'Add a follow-up for a contact, due at a time'
+complete -c crm -n '__crm_at contact task' -a list -d 'List open tasks, the earliest due first'
+complete -c crm -n '__crm_at contact task' -a done -d 'Mark a task done'
 
 for sub in add update
     complete -c crm -n "__crm_in contact $sub" -l external-id -x -d 'Set external_id'
@@ -142,6 +150,14 @@ complete -c crm -n '__crm_in contact import' -l rejects -r -F -d 'Write rejected
 complete -c crm -n '__crm_in contact import' -l max-rejects -x -d 'Abort past N rejects'
 complete -c crm -n '__crm_in contact import' -l dry-run -d 'Validate and count, write nothing'
 complete -c crm -n '__crm_in contact import' -l batch -x -d 'Rows per transaction'
+complete -c crm -n '__crm_in contact task add' -l due -x -d 'Due: a date, a timestamp, or a duration from now'
+complete -c crm -n '__crm_in contact task add' -l owner -x -d 'Who does it'
+complete -c crm -n '__crm_in contact task list' -l owner -x -d 'Only this owner'\''s tasks'
+complete -c crm -n '__crm_in contact task list' -l due-before -x -d 'Only tasks due before T'
+complete -c crm -n '__crm_in contact task list' -l overdue -d 'Only tasks past their due time'
+complete -c crm -n '__crm_in contact assign' -l where -x -d 'Only contacts matching this filter'
+complete -c crm -n '__crm_in contact assign' -l strategy -x -a 'round_robin least_loaded' -d 'How owners are picked'
+complete -c crm -n '__crm_in contact assign' -l ids -d 'Print the ids of the contacts given an owner'
 complete -c crm -n '__crm_in contact dedupe' -l apply -d 'Merge each group into its survivor'
 complete -c crm -n '__crm_in contact dedupe' -l ignore -x -d 'Mark contacts A and B as not duplicates'
 complete -c crm -n '__crm_in contact import' -l ids -d 'Print the ids of the contacts inserted or updated'
@@ -165,6 +181,6 @@ complete -c crm -n '__crm_at completion' -a 'bash zsh fish' -d 'Shell'
 
 # crm help
 complete -c crm -n '__crm_at help' -a 'init contact db config completion help' -d 'Command'
-complete -c crm -n '__crm_at help contact' -a 'add import show list search update delete tag untag note history exists dedupe merge' -d 'Subcommand'
+complete -c crm -n '__crm_at help contact' -a 'add import show list search update delete tag untag note history exists dedupe merge task assign' -d 'Subcommand'
 complete -c crm -n '__crm_at help db' -a 'migrate check backup vacuum stats' -d 'Subcommand'
 complete -c crm -n '__crm_at help config' -a 'check show' -d 'Subcommand'

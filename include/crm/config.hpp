@@ -2,6 +2,7 @@
 
 #include <crm/output.hpp>
 
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -48,6 +49,12 @@ struct ImportProfileSettings {
   std::vector<std::pair<std::string, std::string>> map; // "Source Column" -> field
 };
 
+// An owner of [owners.NAME] and the most contacts they hold.
+struct Owner {
+  std::string name;
+  std::int64_t capacity = 0;
+};
+
 // The validated configuration (SPEC.md section 8). Every key of the shape
 // is known and type-checked on load, also those used by capabilities that
 // read them later.
@@ -74,6 +81,9 @@ public:
   std::optional<Format> default_format() const;
   // [dedupe].survivor: "oldest" (default), "newest" or "most_complete".
   std::string dedupe_survivor() const;
+
+  // [owners.NAME], by name.
+  std::vector<Owner> owners() const;
 
   // The effective settings: every set key plus the defaults of the keys
   // that have one, in a stable order.

@@ -213,6 +213,8 @@ ContactChanges to_changes(const FieldOptions& f) {
   return changes;
 }
 
+} // namespace
+
 SqlFilter where_filter(Context& ctx, const std::string& expression) {
   FilterOptions options;
   options.now = ctx.now();
@@ -223,16 +225,14 @@ SqlFilter where_filter(Context& ctx, const std::string& expression) {
   return compile_contact_filter(expression, options);
 }
 
-} // namespace
-
 void register_contact(CLI::App& command, Context& ctx) {
   auto* contact = &command;
   contact->require_subcommand(1);
   // Setting up options costs time at every start, so when the command line
   // names one subcommand only that one is set up.
   static constexpr std::string_view k_subcommands[] = {
-      "add",  "import", "show", "list",    "search", "update", "delete",
-      "tag",  "untag",  "note", "history", "exists", "dedupe", "merge"};
+      "add",   "import", "show",    "list",   "search", "update", "delete", "tag",
+      "untag", "note",   "history", "exists", "dedupe", "merge",  "task",   "assign"};
   auto named = ctx.subcommand;
   bool known = named && std::find(std::begin(k_subcommands), std::end(k_subcommands), *named) !=
                             std::end(k_subcommands);
@@ -529,6 +529,10 @@ void register_contact(CLI::App& command, Context& ctx) {
     register_contact_dedupe(*contact, ctx);
   if (wants("merge"))
     register_contact_merge(*contact, ctx);
+  if (wants("task"))
+    register_contact_task(*contact, ctx);
+  if (wants("assign"))
+    register_contact_assign(*contact, ctx);
 }
 
 } // namespace crm::cli

@@ -4,6 +4,7 @@
 #include <crm/config.hpp>
 #include <crm/contacts.hpp>
 #include <crm/database.hpp>
+#include <crm/filter.hpp>
 #include <crm/output.hpp>
 
 #include <CLI/CLI.hpp>
@@ -83,6 +84,11 @@ void register_contact(CLI::App& command, Context& ctx);
 void register_contact_import(CLI::App& contact, Context& ctx);
 void register_contact_dedupe(CLI::App& contact, Context& ctx);
 void register_contact_merge(CLI::App& contact, Context& ctx);
+void register_contact_task(CLI::App& contact, Context& ctx);
+void register_contact_assign(CLI::App& contact, Context& ctx);
+
+// Compiles a --where filter expression with the context's clock and country.
+SqlFilter where_filter(Context& ctx, const std::string& expression);
 void register_db(CLI::App& command, Context& ctx);
 void register_config(CLI::App& command, Context& ctx);
 void register_completion(CLI::App& command, Context& ctx);

@@ -1027,6 +1027,18 @@ std::string Config::dedupe_survivor() const {
   return m_data->doc["dedupe"]["survivor"].value_or(std::string("oldest"));
 }
 
+std::vector<Owner> Config::owners() const {
+  std::vector<Owner> owners;
+  if (const toml::table* all = table()["owners"].as_table())
+    for (const auto& [name, value] : *all)
+      owners.push_back(
+          {std::string(name.str()),
+           value.as_table() ? (*value.as_table())["capacity"].value_or<std::int64_t>(0) : 0});
+  std::sort(owners.begin(), owners.end(),
+            [](const Owner& a, const Owner& b) { return a.name < b.name; });
+  return owners;
+}
+
 std::vector<Setting> Config::settings() const { return m_data->settings; }
 
 const toml::table& Config::table() const { return m_data->doc; }

@@ -153,8 +153,23 @@ CREATE TABLE dedupe_ignore (
 CREATE INDEX dedupe_ignore_by_b ON dedupe_ignore(contact_b);
 )sql";
 
-constexpr std::array<std::string_view, 4> k_migrations = {k_contacts, k_imports, k_import_undo,
-                                                          k_dedupe};
+// 5: follow-up tasks (crm contact task); contacts' owners are contact.owner.
+constexpr std::string_view k_tasks = R"sql(
+CREATE TABLE task (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  contact_id INTEGER NOT NULL REFERENCES contact(id),
+  owner      TEXT,
+  due_at     TEXT NOT NULL,
+  text       TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  done_at    TEXT
+) STRICT;
+CREATE INDEX task_by_contact ON task(contact_id);
+CREATE INDEX task_open_by_due ON task(due_at) WHERE done_at IS NULL;
+CREATE INDEX contact_by_owner ON contact(owner);
+)sql";
+
+constexpr std::array k_migrations = {k_contacts, k_imports, k_import_undo, k_dedupe, k_tasks};
 
 } // namespace
 

@@ -16,6 +16,7 @@ constexpr std::array k_tables = {
     PersonalTable{"import_change", "contact_id", BlocksDelete::no, OnMerge::drop},
     PersonalTable{"dedupe_ignore", "contact_a", BlocksDelete::no, OnMerge::drop},
     PersonalTable{"dedupe_ignore", "contact_b", BlocksDelete::no, OnMerge::drop},
+    PersonalTable{"task", "contact_id", BlocksDelete::no, OnMerge::move},
 };
 
 } // namespace
