@@ -107,7 +107,7 @@ void bind_fields(SQLite::Statement& s, const Contact& c) {
   bind_optional(s, 13, c.stage);
   bind_optional(s, 14, c.owner);
   bind_optional(s, 15, c.source);
-  s.bind(16, c.updated_at);
+  s.bindNoCopy(16, c.updated_at);
 }
 
 std::optional<std::int64_t> first_id(SQLite::Statement& s) {
@@ -301,7 +301,7 @@ ContactWriter::ContactWriter(Database& db)
 
 void ContactWriter::insert(Contact& c, bool stage_manual) {
   bind_fields(m_insert, c);
-  m_insert.bind(17, c.created_at);
+  m_insert.bindNoCopy(17, c.created_at);
   m_insert.bind(18, stage_manual ? 1 : 0);
   m_insert.exec();
   c.id = m_db.sql().getLastInsertRowid();
@@ -328,7 +328,7 @@ void ContactWriter::update_attrs_and_tags(const Contact& before, const Contact& 
   for (const auto& [k, v] : before.attrs) {
     if (!attr_value(after, k)) {
       m_attr_delete.bind(1, after.id);
-      m_attr_delete.bind(2, k);
+      m_attr_delete.bindNoCopy(2, k);
       run(m_attr_delete);
     }
   }
@@ -336,21 +336,21 @@ void ContactWriter::update_attrs_and_tags(const Contact& before, const Contact& 
     if (attr_value(before, k) == v)
       continue;
     m_attr_set.bind(1, after.id);
-    m_attr_set.bind(2, k);
-    m_attr_set.bind(3, v);
+    m_attr_set.bindNoCopy(2, k);
+    m_attr_set.bindNoCopy(3, v);
     run(m_attr_set);
   }
   for (const auto& t : before.tags) {
     if (!std::binary_search(after.tags.begin(), after.tags.end(), t)) {
       m_tag_delete.bind(1, after.id);
-      m_tag_delete.bind(2, t);
+      m_tag_delete.bindNoCopy(2, t);
       run(m_tag_delete);
     }
   }
   for (const auto& t : after.tags) {
     if (!std::binary_search(before.tags.begin(), before.tags.end(), t)) {
       m_tag_add.bind(1, after.id);
-      m_tag_add.bind(2, t);
+      m_tag_add.bindNoCopy(2, t);
       run(m_tag_add);
     }
   }
@@ -370,28 +370,28 @@ void ContactWriter::history(std::int64_t id, const std::string& at, const std::s
   if (detail.empty())
     m_history.bind(5);
   else
-    m_history.bind(5, detail);
+    m_history.bindNoCopy(5, detail);
   m_history.exec();
   m_history.reset();
 }
 
 std::optional<std::int64_t> ContactWriter::owner_of_email(const std::string& match_key,
                                                           std::int64_t except) {
-  m_by_email.bind(1, match_key);
+  m_by_email.bindNoCopy(1, match_key);
   m_by_email.bind(2, except);
   return first_id(m_by_email);
 }
 
 std::optional<std::int64_t> ContactWriter::owner_of_external_id(const std::string& id,
                                                                 std::int64_t except) {
-  m_by_external_id.bind(1, id);
+  m_by_external_id.bindNoCopy(1, id);
   m_by_external_id.bind(2, except);
   return first_id(m_by_external_id);
 }
 
 std::optional<std::int64_t> ContactWriter::owner_of_phone(const std::string& e164,
                                                           std::int64_t except) {
-  m_by_phone.bind(1, e164);
+  m_by_phone.bindNoCopy(1, e164);
   m_by_phone.bind(2, except);
   return first_id(m_by_phone);
 }

@@ -41,6 +41,16 @@ void apply_changes(Contact& c, const ContactChanges& changes, std::string_view d
 // "removed": [..]}}); empty if nothing changed.
 std::string change_detail(const Contact& before, const Contact& after);
 
+// find_contact with its statement prepared once, for many lookups.
+class ContactLookup {
+public:
+  explicit ContactLookup(Database& db);
+  std::optional<Contact> find(std::int64_t id);
+
+private:
+  SQLite::Statement m_query;
+};
+
 // Writes contacts with prepared statements that are reused for every row,
 // so bulk paths pay for parsing SQL once. All calls belong inside a write
 // transaction of the caller.

@@ -207,19 +207,34 @@ void delete_contacts(Database& db, std::span<const std::int64_t> ids, Force forc
   }
 }
 
-std::optional<Contact> find_contact(Database& db, std::int64_t id) {
+ContactLookup::ContactLookup(Database& db)
+    : m_query(db.sql(), fmt::format("SELECT {}{} FROM contact c WHERE c.id = ?", k_select_columns,
+                                    k_attr_column)) {}
+
+std::optional<Contact> ContactLookup::find(std::int64_t id) {
   try {
-    SQLite::Statement q(db.sql(), fmt::format("SELECT {}{} FROM contact c WHERE c.id = ?",
-                                              k_select_columns, k_attr_column));
-    q.bind(1, static_cast<std::int64_t>(id));
-    if (!q.executeStep())
-      return std::nullopt;
-    Contact c;
-    read_contact(q, true, c);
-    return c;
+    m_query.bind(1, static_cast<std::int64_t>(id));
+    std::optional<Contact> found;
+    if (m_query.executeStep()) {
+      found.emplace();
+      read_contact(m_query, true, *found);
+    }
+    m_query.reset();
+    return found;
+  } catch (const std::exception& e) {
+    m_query.tryReset();
+    throw_sqlite_error(e, "cannot read contact");
+  }
+}
+
+std::optional<Contact> find_contact(Database& db, std::int64_t id) {
+  std::optional<ContactLookup> lookup;
+  try {
+    lookup.emplace(db);
   } catch (const std::exception& e) {
     throw_sqlite_error(e, "cannot read contact");
   }
+  return lookup->find(id);
 }
 
 std::optional<std::int64_t> resolve_ref(Database& db, std::string_view ref,

@@ -592,7 +592,7 @@ private:
       ++m_summary.unchanged;
       return;
     }
-    auto before = find_contact(m_db, id);
+    auto before = m_lookup.find(id);
     Contact after = *before;
     // Only what the row has: an empty cell keeps the stored value.
     for (const auto& f : field_table())
@@ -647,9 +647,9 @@ private:
   void record_change(std::int64_t id, const char* action, const std::string* before) {
     m_change.bind(1, m_summary.batch_id);
     m_change.bind(2, id);
-    m_change.bind(3, action);
+    m_change.bindNoCopy(3, action);
     if (before)
-      m_change.bind(4, *before);
+      m_change.bindNoCopy(4, *before);
     else
       m_change.bind(4);
     m_change.exec();
@@ -664,6 +664,7 @@ private:
   RejectSink& m_rejects;
   RowSource m_source;
   ContactWriter m_writer;
+  ContactLookup m_lookup{m_db};
   SQLite::Statement m_change;
   std::vector<std::pair<std::int64_t, bool>> m_touched; // this batch's contacts, updated?
   std::vector<std::int64_t> m_committed;                // the same, kept for report() with --ids
