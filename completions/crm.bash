@@ -39,7 +39,7 @@ _crm_options() {
 _crm_subcommands() {
   case "$1" in
     contact) echo "add import show list search update delete tag untag note history exists dedupe merge task assign" ;;
-    db) echo "migrate check backup vacuum stats" ;;
+    db) echo "migrate check backup vacuum stats schema" ;;
     config) echo "check show" ;;
   esac
 }

@@ -169,6 +169,7 @@ complete -c crm -n '__crm_at db' -a check -d 'Check integrity; problems are prin
 complete -c crm -n '__crm_at db' -a backup -d 'Write a consistent copy, safe while others write'
 complete -c crm -n '__crm_at db' -a vacuum -d 'Rebuild the file, dropping free pages'
 complete -c crm -n '__crm_at db' -a stats -d 'Show sizes and row counts'
+complete -c crm -n '__crm_at db' -a schema -d 'Show the tables and views (see crm-schema(5))'
 complete -c crm -n '__crm_at db backup' -F -d 'Backup file (must not exist)'
 
 # crm config
@@ -182,5 +183,5 @@ complete -c crm -n '__crm_at completion' -a 'bash zsh fish' -d 'Shell'
 # crm help
 complete -c crm -n '__crm_at help' -a 'init contact db config completion help' -d 'Command'
 complete -c crm -n '__crm_at help contact' -a 'add import show list search update delete tag untag note history exists dedupe merge task assign' -d 'Subcommand'
-complete -c crm -n '__crm_at help db' -a 'migrate check backup vacuum stats' -d 'Subcommand'
+complete -c crm -n '__crm_at help db' -a 'migrate check backup vacuum stats schema' -d 'Subcommand'
 complete -c crm -n '__crm_at help config' -a 'check show' -d 'Subcommand'

@@ -87,4 +87,13 @@ struct DatabaseStats {
 };
 DatabaseStats database_stats(Database& db);
 
+// A table or view a user may read with sqlite3 (crm-schema(5) documents
+// each); the full-text index's shadow tables and SQLite's own are left out.
+struct SchemaObject {
+  std::string type; // "table" or "view"
+  std::string name;
+  std::string sql; // its CREATE statement, as stored
+};
+std::vector<SchemaObject> database_schema(Database& db);
+
 } // namespace crm

@@ -81,6 +81,30 @@ void register_db(CLI::App& command, Context& ctx) {
       return 0;
     };
   });
+  db->add_subcommand("schema", "Show the tables and views (see crm-schema(5))")->callback([&ctx] {
+    ctx.action = [&ctx] {
+      auto objects = database_schema(ctx.database());
+      // On a terminal (table format) the CREATE statements, as sqlite3's
+      // .schema prints them; in the other formats one row per object.
+      if (ctx.format() == Format::table) {
+        for (const auto& o : objects)
+          ctx.out() << o.sql << ";\n";
+        return 0;
+      }
+      auto writer = ctx.writer();
+      std::vector<std::string> names = {"type", "name", "sql"};
+      writer->header(names);
+      std::vector<Cell> cells(3);
+      for (const auto& o : objects) {
+        cells[0] = o.type;
+        cells[1] = o.name;
+        cells[2] = o.sql;
+        writer->row(cells);
+      }
+      writer->finish();
+      return 0;
+    };
+  });
 }
 
 } // namespace crm::cli

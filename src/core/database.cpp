@@ -294,4 +294,20 @@ DatabaseStats database_stats(Database& db) {
   return stats;
 }
 
+std::vector<SchemaObject> database_schema(Database& db) {
+  std::vector<SchemaObject> objects;
+  try {
+    SQLite::Statement q(db.sql(), "SELECT type, name, sql FROM sqlite_schema "
+                                  "WHERE type IN ('table', 'view') AND sql IS NOT NULL "
+                                  "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'contact_fts_%' "
+                                  "ORDER BY type, rowid");
+    while (q.executeStep())
+      objects.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(),
+                         q.getColumn(2).getString()});
+  } catch (const std::exception& e) {
+    throw_sqlite_error(e, "cannot read the schema");
+  }
+  return objects;
+}
+
 } // namespace crm

@@ -226,6 +226,21 @@ for cmd in "${COMMANDS[@]}"; do
   done
 done
 
+# crm-schema(5) describes every table and view `crm db schema` prints.
+begin "crm-schema.5 has a section per table and view of crm db schema"
+crm --db "$WORK/schema.db" init -q
+crm --db "$WORK/schema.db" db schema -f tsv
+if [ "$STATUS" -ne 0 ] || [ -z "$OUT" ]; then
+  fail "crm db schema failed ($STATUS): $ERR"
+else
+  missing=()
+  while IFS=$'\t' read -r _ name _; do
+    [ "$name" = name ] && continue
+    grep -qx "\\.SS $name" "$MAN/crm-schema.5" || missing+=("$name")
+  done <<<"$OUT"
+  if [ "${#missing[@]}" -eq 0 ]; then ok; else fail "crm-schema.5 lacks: ${missing[*]}"; fi
+fi
+
 if command -v groff >/dev/null 2>&1; then
   for page in "$MAN"/*.[1-9]; do
     begin "$(basename "$page") renders without warnings"
