@@ -388,9 +388,21 @@ void draw_html(const Report& report, std::ostream& out) {
   out << "</body></html>\n";
 }
 
-// Denies what could reach beyond the one read-only file.
-int authorize(void*, int action, const char*, const char*, const char*, const char*) {
-  return action == SQLITE_ATTACH || action == SQLITE_DETACH ? SQLITE_DENY : SQLITE_OK;
+// Denies what could reach beyond the one read-only file, and pragmas that
+// set a value (`PRAGMA query_only = 0`); pragmas that read a table's shape
+// take an argument too and stay allowed.
+int authorize(void*, int action, const char* name, const char* argument, const char*, const char*) {
+  if (action == SQLITE_ATTACH || action == SQLITE_DETACH)
+    return SQLITE_DENY;
+  if (action == SQLITE_PRAGMA && argument != nullptr) {
+    static constexpr std::array<std::string_view, 7> k_reading = {
+        "table_info",  "table_xinfo",      "index_list",   "index_info",
+        "index_xinfo", "foreign_key_list", "function_list"};
+    std::string_view pragma = name == nullptr ? "" : name;
+    if (std::find(k_reading.begin(), k_reading.end(), pragma) == k_reading.end())
+      return SQLITE_DENY;
+  }
+  return SQLITE_OK;
 }
 
 bool only_space_or_comments(std::string_view tail) {
