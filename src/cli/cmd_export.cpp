@@ -8,6 +8,8 @@
 
 #include <toml++/toml.h>
 
+#include <chrono>
+#include <iostream>
 #include <memory>
 #include <unistd.h>
 
@@ -97,6 +99,50 @@ private:
   std::unique_ptr<AtomicFile> m_file;
 };
 
+// Passes rows on and shows on stderr how many went out and how fast,
+// redrawn at most 10 times a second (SPEC.md section 2: long work shows
+// progress when stderr is a terminal).
+class ProgressWriter final : public RowWriter {
+public:
+  explicit ProgressWriter(RowWriter& inner)
+      : m_inner(inner), m_start(std::chrono::steady_clock::now()) {}
+  void header(std::span<const std::string> columns) override { m_inner.header(columns); }
+  void row(std::span<const Cell> cells) override {
+    m_inner.row(cells);
+    if ((++m_rows & 1023) != 0)
+      return;
+    auto now = std::chrono::steady_clock::now();
+    if (now - m_last < std::chrono::milliseconds(100))
+      return;
+    m_last = now;
+    double seconds = std::chrono::duration<double>(now - m_start).count();
+    std::cerr << fmt::format("\rexporting: {} rows, {:.0f} rows/s\x1b[K", m_rows,
+                             seconds > 0 ? static_cast<double>(m_rows) / seconds : 0.0)
+              << std::flush;
+    m_shown = true;
+  }
+  void finish() override {
+    if (m_shown)
+      std::cerr << "\r\x1b[K" << std::flush;
+    m_inner.finish();
+  }
+
+private:
+  RowWriter& m_inner;
+  std::chrono::steady_clock::time_point m_start, m_last;
+  std::size_t m_rows = 0;
+  bool m_shown = false;
+};
+
+// Progress goes to a terminal on stderr, and not over rows on the same terminal.
+bool show_progress(Context& ctx, bool to_file) {
+  if (ctx.options.quiet || ctx.options.progress == "never")
+    return false;
+  if (ctx.options.progress == "always")
+    return true;
+  return ::isatty(STDERR_FILENO) != 0 && (to_file || ::isatty(STDOUT_FILENO) == 0);
+}
+
 QueryParams parse_params(const std::vector<std::string>& texts) {
   QueryParams params;
   for (const auto& text : texts) {
@@ -162,13 +208,18 @@ int run_kind(Context& ctx, const ExportKind& kind, const KindOptions& o) {
   query.limit = o.limit;
   require_kind(db, kind);
   Output output(ctx, o.output);
+  std::unique_ptr<RowWriter> writer;
   if (std::holds_alternative<Extra>(format)) {
     if (!query.fields.empty())
       throw Error(Exit::usage, "--fields does not apply to vcard: a card has every field");
-    auto writer = make_vcard_writer(output.stream());
-    export_rows(db, kind, query, *writer);
+    writer = make_vcard_writer(output.stream());
   } else {
-    auto writer = output.writer(std::get<Format>(format));
+    writer = output.writer(std::get<Format>(format));
+  }
+  if (show_progress(ctx, !o.output.empty())) {
+    ProgressWriter progress(*writer);
+    export_rows(db, kind, query, progress);
+  } else {
     export_rows(db, kind, query, *writer);
   }
   output.commit();
