@@ -260,7 +260,8 @@ int run_report(Context& ctx, const std::string& name, const std::vector<std::str
         "{}: reports.{}.sql",
         ctx.config().file() ? ctx.config().file()->string() : std::string("config"), name);
     Output output(ctx, path);
-    if (std::holds_alternative<Extra>(format)) {
+    // Drawn formats (table, svg, html) take the rows whole, as a table does.
+    if (std::holds_alternative<Extra>(format) || std::get<Format>(format) == Format::table) {
       Report report{name, {ReportSection{name, {}, {}, -1, {}}}};
       SectionCollector collector(report.sections.front());
       run_readonly_query(db.path(), ctx.config().busy_timeout_ms(), *sql, params, source,

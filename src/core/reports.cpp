@@ -286,9 +286,12 @@ void draw_text(const Report& report, std::ostream& out) {
       std::string space(width - std::min(width, display_width(text)), ' ');
       return right ? space + text : text + space;
     };
+    auto numeric = [&](std::size_t i) {
+      return !s.rows.empty() && !std::holds_alternative<std::string>(s.rows.front()[i]);
+    };
     out << ' ';
     for (std::size_t i = 0; i < s.columns.size(); ++i)
-      out << ' ' << pad(s.columns[i], widths[i], false);
+      out << ' ' << pad(s.columns[i], widths[i], numeric(i));
     out << '\n';
     double max = chart_max(s);
     for (std::size_t r = 0; r < s.rows.size(); ++r) {
