@@ -5,7 +5,7 @@
 # bash-completion/completions/crm. It is static: it never runs crm.
 
 # Options that take a value, of every command (global ones included).
-_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy "
+_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param "
 
 _crm_contact_fields="id external_id email phone first_name last_name company street postcode city country birthdate stage owner source created_at updated_at tags attr."
 
@@ -31,6 +31,10 @@ _crm_options() {
     "contact tag" | "contact untag") own="--ids" ;;
     "contact dedupe") own="--apply --ignore" ;;
     "config show") own="--origin" ;;
+    "export contacts" | "export consents" | "export events" | "export scores" | "export runs" | "export tasks") own="--where --from --to --sort --limit -o --output" ;;
+    "export members") own="--where --sort --limit -o --output" ;;
+    "export report") own="--param -o --output" ;;
+    "db query") own="--param" ;;
   esac
   printf '%s\n' "$global $own"
 }
@@ -39,7 +43,8 @@ _crm_options() {
 _crm_subcommands() {
   case "$1" in
     contact) echo "add import show list search update delete tag untag note history exists dedupe merge task assign" ;;
-    db) echo "migrate check backup vacuum stats schema" ;;
+    db) echo "migrate check backup vacuum stats schema query" ;;
+    export) echo "contacts events consents scores runs members tasks report" ;;
     config) echo "check show" ;;
   esac
 }
@@ -101,7 +106,7 @@ _crm() {
   local cmd="${path[0]:-}" sub="${path[1]:-}"
 
   case "$prev" in
-    --db | --config | --rejects)
+    --db | --config | --rejects | -o | --output)
       _crm_files "$cur"
       return
       ;;
@@ -130,7 +135,11 @@ _crm() {
       return
       ;;
     -f | --format)
-      mapfile -t COMPREPLY < <(compgen -W "table csv tsv json ndjson" -- "$cur")
+      case "$cmd $sub" in
+        "export contacts") mapfile -t COMPREPLY < <(compgen -W "table csv tsv json ndjson vcard" -- "$cur") ;;
+        "export report") mapfile -t COMPREPLY < <(compgen -W "table csv tsv json ndjson svg html" -- "$cur") ;;
+        *) mapfile -t COMPREPLY < <(compgen -W "table csv tsv json ndjson" -- "$cur") ;;
+      esac
       return
       ;;
     --color | --progress)
@@ -156,6 +165,9 @@ _crm() {
       [[ ${COMPREPLY[0]:-} == attr. ]] && compopt -o nospace 2>/dev/null
       return
       ;;
+    --from | --to | --param)
+      return
+      ;;
     --now | --where | --limit | --attr | --tag | --external-id | --email | --phone | --first-name | --last-name | --company | --street | --postcode | --city | --country | --birthdate | --stage | --owner | --source)
       return
       ;;
@@ -166,14 +178,14 @@ _crm() {
     return
   fi
 
-  local commands="init contact db config completion help"
+  local commands="init contact export db config completion help"
   case "${#path[@]}" in
     0)
       mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
       ;;
     1)
       case "$cmd" in
-        contact | db | config)
+        contact | export | db | config)
           mapfile -t COMPREPLY < <(compgen -W "$(_crm_subcommands "$cmd")" -- "$cur")
           ;;
         completion)
@@ -191,6 +203,9 @@ _crm() {
           ;;
         "contact task")
           mapfile -t COMPREPLY < <(compgen -W "add list done" -- "$cur")
+          ;;
+        "export report")
+          mapfile -t COMPREPLY < <(compgen -W "summary abc rfm consent-coverage" -- "$cur")
           ;;
         help\ *)
           mapfile -t COMPREPLY < <(compgen -W "$(_crm_subcommands "$sub")" -- "$cur")

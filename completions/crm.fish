@@ -19,7 +19,7 @@ function __crm_words
             case --db --config -f --format --fields --color --now --progress --where --sort --limit \
                 --unset --attr --tag --external-id --email --phone --first-name --last-name \
                 --company --street --postcode --city --country --birthdate --stage --owner --source \
-                --due --due-before --strategy
+                --due --due-before --strategy --from --to -o --output --param
                 set skip 1
             case '-*'
             case '*'
@@ -69,7 +69,7 @@ complete -c crm -f
 # Global options, accepted everywhere.
 complete -c crm -l db -r -F -d 'Database file'
 complete -c crm -l config -r -F -d 'Config file'
-complete -c crm -s f -l format -x -a 'table csv tsv json ndjson' -d 'Output format'
+complete -c crm -s f -l format -x -a 'table csv tsv json ndjson vcard svg html' -d 'Output format'
 complete -c crm -l fields -x -a '(__crm_field_list)' -d 'Choose and order output columns'
 complete -c crm -l no-header -d 'No header row in table, csv and tsv'
 complete -c crm -l color -x -a 'auto always never' -d 'Colour'
@@ -83,6 +83,7 @@ complete -c crm -s h -l help -d 'Print the help and exit'
 # Commands.
 complete -c crm -n '__crm_at' -a init -d 'Create the database (mode 0600) and a starter crm.toml'
 complete -c crm -n '__crm_at' -a contact -d 'Add, find, change and delete contacts'
+complete -c crm -n '__crm_at' -a export -d 'Export data and run reports for shell pipelines'
 complete -c crm -n '__crm_at' -a db -d 'Maintain the database file'
 complete -c crm -n '__crm_at' -a config -d 'Check and show the configuration'
 complete -c crm -n '__crm_at' -a completion -d 'Print the completion script for a shell'
@@ -163,6 +164,30 @@ complete -c crm -n '__crm_in contact dedupe' -l ignore -x -d 'Mark contacts A an
 complete -c crm -n '__crm_in contact import' -l ids -d 'Print the ids of the contacts inserted or updated'
 complete -c crm -n '__crm_in contact import' -l undo -x -d 'Revert what import batch BATCH created or changed'
 
+# crm export
+complete -c crm -n '__crm_at export' -a contacts -d 'Export contacts with tags'
+complete -c crm -n '__crm_at export' -a events -d 'Export journey events'
+complete -c crm -n '__crm_at export' -a consents -d 'Export consent ledger entries'
+complete -c crm -n '__crm_at export' -a scores -d 'Export scores per contact and model'
+complete -c crm -n '__crm_at export' -a runs -d 'Export campaign runs'
+complete -c crm -n '__crm_at export' -a members -d 'Export campaign members'
+complete -c crm -n '__crm_at export' -a tasks -d 'Export follow-up tasks'
+complete -c crm -n '__crm_at export' -a report -d 'Run a report'
+for kind in contacts events consents scores runs members tasks
+    complete -c crm -n "__crm_in export $kind" -l where -x -d 'Filter over the contact'
+    complete -c crm -n "__crm_in export $kind" -l sort -x -d 'Sort by FIELD[,-FIELD]'
+    complete -c crm -n "__crm_in export $kind" -l limit -x -d 'At most N rows'
+    complete -c crm -n "__crm_in export $kind" -s o -l output -r -F -d 'Write to FILE, whole or not at all'
+end
+for kind in contacts events consents scores runs tasks
+    complete -c crm -n "__crm_in export $kind" -l from -x -d 'Only rows at or after T'
+    complete -c crm -n "__crm_in export $kind" -l to -x -d 'Only rows before T'
+end
+complete -c crm -n '__crm_at export report' -a 'summary abc rfm consent-coverage' -d 'Report'
+complete -c crm -n '__crm_in export report' -l param -x -d 'A :NAME parameter (NAME=VALUE)'
+complete -c crm -n '__crm_in export report' -s o -l output -r -F -d 'Write to FILE, whole or not at all'
+complete -c crm -n '__crm_in db query' -l param -x -d 'A :NAME parameter (NAME=VALUE)'
+
 # crm db
 complete -c crm -n '__crm_at db' -a migrate -d "Bring the database to this crm's schema"
 complete -c crm -n '__crm_at db' -a check -d 'Check integrity; problems are printed, exit 1'
@@ -170,6 +195,7 @@ complete -c crm -n '__crm_at db' -a backup -d 'Write a consistent copy, safe whi
 complete -c crm -n '__crm_at db' -a vacuum -d 'Rebuild the file, dropping free pages'
 complete -c crm -n '__crm_at db' -a stats -d 'Show sizes and row counts'
 complete -c crm -n '__crm_at db' -a schema -d 'Show the tables and views (see crm-schema(5))'
+complete -c crm -n '__crm_at db' -a query -d 'Run one read-only SQL statement'
 complete -c crm -n '__crm_at db backup' -F -d 'Backup file (must not exist)'
 
 # crm config
@@ -181,7 +207,8 @@ complete -c crm -n '__crm_in config show' -l origin -d 'Also say which file and 
 complete -c crm -n '__crm_at completion' -a 'bash zsh fish' -d 'Shell'
 
 # crm help
-complete -c crm -n '__crm_at help' -a 'init contact db config completion help' -d 'Command'
+complete -c crm -n '__crm_at help' -a 'init contact export db config completion help' -d 'Command'
+complete -c crm -n '__crm_at help export' -a 'contacts events consents scores runs members tasks report' -d 'Subcommand'
 complete -c crm -n '__crm_at help contact' -a 'add import show list search update delete tag untag note history exists dedupe merge task assign' -d 'Subcommand'
-complete -c crm -n '__crm_at help db' -a 'migrate check backup vacuum stats schema' -d 'Subcommand'
+complete -c crm -n '__crm_at help db' -a 'migrate check backup vacuum stats schema query' -d 'Subcommand'
 complete -c crm -n '__crm_at help config' -a 'check show' -d 'Subcommand'

@@ -1,3 +1,4 @@
+#include "cmd_export.hpp"
 #include "context.hpp"
 
 #include <crm/error.hpp>
@@ -105,6 +106,7 @@ void register_db(CLI::App& command, Context& ctx) {
       return 0;
     };
   });
+  register_db_query(*db, ctx);
 }
 
 } // namespace crm::cli

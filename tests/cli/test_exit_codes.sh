@@ -58,7 +58,11 @@ expect_err "crm: unknown command 'frob' for 'crm contact' (commands: add, import
 Run 'crm --help' or 'crm help COMMAND' for usage."
 crm db --db crm.db
 expect_status 64
-expect_err "crm: 'crm db' needs a command: migrate, check, backup, vacuum, stats, schema
+expect_err "crm: 'crm db' needs a command: migrate, check, backup, vacuum, stats, schema, query
+Run 'crm --help' or 'crm help COMMAND' for usage."
+crm export
+expect_status 64
+expect_err "crm: 'crm export' needs a command: contacts, events, consents, scores, runs, members, tasks, report
 Run 'crm --help' or 'crm help COMMAND' for usage."
 
 begin "64: unknown format"
