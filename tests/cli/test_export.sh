@@ -8,10 +8,10 @@ source "$(dirname "$0")/lib.sh"
 crm init
 # Names with quotes, commas, tabs, newlines, backslashes, non-Latin scripts.
 printf '%s\n' \
-  'external_id,email,first_name,last_name,company,city,country,tags,industry' \
-  'X1,a@x.de,"Jo ""Q"", Jr","Mü	ller","Acme, Inc.; Ltd",Köln,DE,"x;y",retail' \
-  'X2,b@y.de,Анна,"Line1' 'Line2",東京商事,,,,' \
-  'X3,c@z.de,李,"back\slash",,العين,AE,vip,food' >in.csv
+  'external_id,email,first_name,last_name,company,city,country,tags,industry,phone,street,postcode,birthdate' \
+  'X1,a@x.de,"Jo ""Q"", Jr","Mü	ller","Acme, Inc.; Ltd",Köln,DE,"x;y",retail,+49 30 1234567,"Hauptstr. 1, Hof",50667,1980-02-29' \
+  'X2,b@y.de,Анна,"Line1' 'Line2",東京商事,,,,,,,,' \
+  'X3,c@z.de,李,"back\slash",,العين,AE,vip,food,,,,' >in.csv
 crm contact import in.csv
 expect_status 0
 FIELDS=external_id,email,phone,first_name,last_name,company,street,postcode,city,country,birthdate,tags
@@ -73,7 +73,8 @@ crm export contacts -f vcard --where 'id = 1'
 expect_status 0
 want=$(printf '%s\r\n' BEGIN:VCARD VERSION:3.0 X-CRM-ID:1 UID:X1 \
   'N:Mü	ller;Jo "Q"\, Jr;;;' 'FN:Jo "Q"\, Jr Mü	ller' 'ORG:Acme\, Inc.\; Ltd' \
-  'EMAIL;TYPE=INTERNET:a@x.de' 'ADR:;;;Köln;;;DE' CATEGORIES:x,y REV:2026-11-22T09:30:00Z \
+  'EMAIL;TYPE=INTERNET:a@x.de' TEL:+49301234567 'ADR:;;Hauptstr. 1\, Hof;Köln;;50667;DE' \
+  BDAY:1980-02-29 CATEGORIES:x,y REV:2026-11-22T09:30:00Z \
   END:VCARD)
 if [ "$OUT" = "$want" ]; then ok; else fail "unexpected card"; fi
 
