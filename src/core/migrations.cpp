@@ -169,7 +169,33 @@ CREATE INDEX task_open_by_due ON task(due_at) WHERE done_at IS NULL;
 CREATE INDEX contact_by_owner ON contact(owner);
 )sql";
 
-constexpr std::array k_migrations = {k_contacts, k_imports, k_import_undo, k_dedupe, k_tasks};
+// 6: journey events (crm journey); one row per touchpoint a contact went through.
+// The identity index makes a re-import of the same file add nothing: an event
+// is the same event when its contact, touchpoint, time, channel, phase and
+// campaign are. amount is in cents, rating 0-10, attrs a JSON object.
+constexpr std::string_view k_journey = R"sql(
+CREATE TABLE event (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  contact_id INTEGER NOT NULL REFERENCES contact(id),
+  touchpoint TEXT NOT NULL,
+  channel    TEXT,
+  phase      TEXT,
+  at         TEXT NOT NULL,
+  amount     INTEGER,
+  rating     INTEGER CHECK (rating IS NULL OR rating BETWEEN 0 AND 10),
+  campaign   TEXT,
+  attrs      TEXT NOT NULL DEFAULT '{}',
+  batch_id   INTEGER
+) STRICT;
+CREATE UNIQUE INDEX event_identity ON event(contact_id, touchpoint, at, ifnull(channel, ''),
+                                            ifnull(phase, ''), ifnull(campaign, ''));
+CREATE INDEX event_by_contact_at ON event(contact_id, at);
+CREATE INDEX event_by_touchpoint ON event(touchpoint, at);
+CREATE INDEX event_by_batch ON event(batch_id) WHERE batch_id IS NOT NULL;
+)sql";
+
+constexpr std::array k_migrations = {k_contacts, k_imports, k_import_undo, k_dedupe, k_tasks,
+                                     k_journey};
 
 } // namespace
 

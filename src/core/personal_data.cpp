@@ -17,6 +17,8 @@ constexpr std::array k_tables = {
     PersonalTable{"dedupe_ignore", "contact_a", BlocksDelete::no, OnMerge::drop},
     PersonalTable{"dedupe_ignore", "contact_b", BlocksDelete::no, OnMerge::drop},
     PersonalTable{"task", "contact_id", BlocksDelete::no, OnMerge::move},
+    // A merged duplicate's journey is the survivor's journey.
+    PersonalTable{"event", "contact_id", BlocksDelete::no, OnMerge::move},
 };
 
 } // namespace
