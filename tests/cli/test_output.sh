@@ -29,12 +29,12 @@ expect_out '{"id":1,"email":"anna@example.com"}'
 
 begin "on a terminal the default is table, or [defaults].format"
 if command -v script >/dev/null; then
-  env -i PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C TERM=dumb \
+  env -i ASAN_OPTIONS=detect_leaks=0 PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C TERM=dumb \
     script -qec "$CRM_BIN contact list --fields id,email --limit 1" /dev/null >"$WORK/.tty"
   out=$(tr -d '\r' <"$WORK/.tty")
   if [ "$out" = $'id  email\n 1  anna@example.com' ]; then ok; else fail "table on a terminal: $out"; fi
   printf '[defaults]\nformat = "json"\n' >crm.toml
-  env -i PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C TERM=dumb \
+  env -i ASAN_OPTIONS=detect_leaks=0 PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C TERM=dumb \
     script -qec "$CRM_BIN contact list --fields id --limit 1" /dev/null >"$WORK/.tty"
   out=$(tr -d '\r' <"$WORK/.tty")
   if [ "$out" = $'[\n{"id":1}\n]' ]; then ok; else fail "[defaults].format on a terminal: $out"; fi

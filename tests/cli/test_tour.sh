@@ -58,7 +58,7 @@ for i in "${!STEP_CMD[@]}"; do
     ok
     continue
   fi
-  got=$(env -i PATH="$WORK/bin:/usr/bin:/bin" HOME="$WORK/home" \
+  got=$(env -i ASAN_OPTIONS=detect_leaks=0 PATH="$WORK/bin:/usr/bin:/bin" HOME="$WORK/home" \
     XDG_CONFIG_HOME="$WORK/home/.config" LC_ALL=C.UTF-8 TZ=UTC \
     CRM_NOW=2026-11-22T09:30:00Z bash -c "$cmd" 2>&1)
   # fail (lib.sh) reports STATUS and the output files.
