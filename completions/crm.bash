@@ -5,7 +5,7 @@
 # bash-completion/completions/crm. It is static: it never runs crm.
 
 # Options that take a value, of every command (global ones included).
-_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param "
+_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param --purpose --channel --proof --at "
 
 _crm_contact_fields="id external_id email phone first_name last_name company street postcode city country birthdate stage owner source created_at updated_at tags attr."
 
@@ -15,7 +15,7 @@ _crm_options() {
   local fields="--external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --attr --tag"
   local own=""
   case "$1 $2" in
-    "contact add") own="$fields" ;;
+    "contact add") own="$fields --allow-erased" ;;
     "contact assign") own="--where --strategy --ids" ;;
     "contact task")
       case "$3" in
@@ -23,14 +23,17 @@ _crm_options() {
         list) own="--owner --due-before --overdue" ;;
       esac
       ;;
-    "contact import") own="--input-format --encoding --delimiter --map --profile --no-profile --key --on-conflict --strict --rejects --max-rejects --dry-run --batch --ids --undo" ;;
+    "contact import") own="--input-format --encoding --delimiter --map --profile --no-profile --key --on-conflict --strict --rejects --max-rejects --dry-run --batch --ids --undo --allow-erased" ;;
     "contact list") own="--where --sort --limit" ;;
     "contact search") own="--limit" ;;
-    "contact update") own="$fields --unset --ids" ;;
+    "contact update") own="$fields --unset --ids --allow-erased" ;;
     "contact delete") own="--force --ids" ;;
     "contact tag" | "contact untag") own="--ids" ;;
     "contact dedupe") own="--apply --ignore" ;;
     "config show") own="--origin" ;;
+    "consent grant" | "consent withdraw" | "consent object") own="--purpose --channel --source --proof --at" ;;
+    "consent request") own="--purpose --channel --source --at" ;;
+    "consent check") own="--purpose --channel" ;;
     "export contacts" | "export consents" | "export events" | "export scores" | "export runs" | "export tasks") own="--where --from --to --sort --limit -o --output" ;;
     "export members") own="--where --sort --limit -o --output" ;;
     "export report") own="--param -o --output" ;;
@@ -42,7 +45,8 @@ _crm_options() {
 # _crm_subcommands CMD: the subcommands of a command.
 _crm_subcommands() {
   case "$1" in
-    contact) echo "add import show list search update delete tag untag note history exists dedupe merge task assign" ;;
+    contact) echo "add import show list search update erase delete tag untag note history exists dedupe merge task assign" ;;
+    consent) echo "grant withdraw object request confirm show history check verify" ;;
     db) echo "migrate check backup vacuum stats schema query" ;;
     export) echo "contacts events consents scores runs members tasks report" ;;
     config) echo "check show" ;;
@@ -168,6 +172,9 @@ _crm() {
     --from | --to | --param)
       return
       ;;
+    --purpose | --channel | --proof | --at)
+      return
+      ;;
     --now | --where | --limit | --attr | --tag | --external-id | --email | --phone | --first-name | --last-name | --company | --street | --postcode | --city | --country | --birthdate | --stage | --owner | --source)
       return
       ;;
@@ -178,14 +185,14 @@ _crm() {
     return
   fi
 
-  local commands="init contact export db config completion help"
+  local commands="init contact consent export db config completion help"
   case "${#path[@]}" in
     0)
       mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
       ;;
     1)
       case "$cmd" in
-        contact | export | db | config)
+        contact | consent | export | db | config)
           mapfile -t COMPREPLY < <(compgen -W "$(_crm_subcommands "$cmd")" -- "$cur")
           ;;
         completion)

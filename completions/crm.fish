@@ -19,7 +19,8 @@ function __crm_words
             case --db --config -f --format --fields --color --now --progress --where --sort --limit \
                 --unset --attr --tag --external-id --email --phone --first-name --last-name \
                 --company --street --postcode --city --country --birthdate --stage --owner --source \
-                --due --due-before --strategy --from --to -o --output --param
+                --due --due-before --strategy --from --to -o --output --param --purpose \
+                --channel --proof --at
                 set skip 1
             case '-*'
             case '*'
@@ -83,6 +84,7 @@ complete -c crm -s h -l help -d 'Print the help and exit'
 # Commands.
 complete -c crm -n '__crm_at' -a init -d 'Create the database (mode 0600) and a starter crm.toml'
 complete -c crm -n '__crm_at' -a contact -d 'Add, find, change and delete contacts'
+complete -c crm -n '__crm_at' -a consent -d 'Record and check consent: the append-only ledger'
 complete -c crm -n '__crm_at' -a export -d 'Export data and run reports for shell pipelines'
 complete -c crm -n '__crm_at' -a db -d 'Maintain the database file'
 complete -c crm -n '__crm_at' -a config -d 'Check and show the configuration'
@@ -96,6 +98,7 @@ complete -c crm -n '__crm_at contact' -a show -d 'Show contacts with all their a
 complete -c crm -n '__crm_at contact' -a list -d 'List contacts'
 complete -c crm -n '__crm_at contact' -a search -d 'Find contacts by name, email, company, city, notes'
 complete -c crm -n '__crm_at contact' -a update -d 'Change contacts'
+complete -c crm -n '__crm_at contact' -a erase -d 'Erase a person everywhere (GDPR Art. 17), keeping only a tombstone'
 complete -c crm -n '__crm_at contact' -a delete -d 'Delete contacts that have no history'
 complete -c crm -n '__crm_at contact' -a tag -d 'Add tags to contacts'
 complete -c crm -n '__crm_at contact' -a untag -d 'Remove tags from contacts'
@@ -147,6 +150,31 @@ complete -c crm -n '__crm_in contact import' -l no-profile -d 'Do not recognise 
 complete -c crm -n '__crm_in contact import' -l key -x -a 'email external_id phone none' -d 'Identity of a known contact'
 complete -c crm -n '__crm_in contact import' -l on-conflict -x -a 'update skip fail' -d 'What a known contact gets'
 complete -c crm -n '__crm_in contact import' -l strict -d 'An unmapped column is an error'
+for sub in add update import
+    complete -c crm -n "__crm_in contact $sub" -l allow-erased -d 'Accept an email or phone of an erased person'
+end
+
+# crm consent
+complete -c crm -n '__crm_at consent' -a grant -d 'Record a consent for a purpose (and channel)'
+complete -c crm -n '__crm_at consent' -a withdraw -d 'Record the withdrawal of a consent'
+complete -c crm -n '__crm_at consent' -a object -d 'Record an objection (GDPR Art. 21)'
+complete -c crm -n '__crm_at consent' -a request -d 'Start a double opt-in; prints its token'
+complete -c crm -n '__crm_at consent' -a confirm -d 'Complete a double opt-in with its token'
+complete -c crm -n '__crm_at consent' -a show -d 'Current state per purpose and channel'
+complete -c crm -n '__crm_at consent' -a history -d 'The ledger entries of contacts'
+complete -c crm -n '__crm_at consent' -a check -d 'Exit 0 if the contact may be contacted now, 1 if not'
+complete -c crm -n '__crm_at consent' -a verify -d 'Walk the hash chain of the ledger'
+for sub in grant withdraw object request check
+    complete -c crm -n "__crm_in consent $sub" -l purpose -x -d 'Purpose of [consent.purposes]'
+    complete -c crm -n "__crm_in consent $sub" -l channel -x -d 'Channel of the purpose'
+end
+for sub in grant withdraw object request
+    complete -c crm -n "__crm_in consent $sub" -l source -x -d 'Where the entry comes from'
+    complete -c crm -n "__crm_in consent $sub" -l at -x -d 'When it happened (RFC 3339 or YYYY-MM-DD)'
+end
+for sub in grant withdraw object
+    complete -c crm -n "__crm_in consent $sub" -l proof -x -d 'Evidence: form version, IP, token'
+end
 complete -c crm -n '__crm_in contact import' -l rejects -r -F -d 'Write rejected rows to FILE'
 complete -c crm -n '__crm_in contact import' -l max-rejects -x -d 'Abort past N rejects'
 complete -c crm -n '__crm_in contact import' -l dry-run -d 'Validate and count, write nothing'

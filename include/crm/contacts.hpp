@@ -50,6 +50,8 @@ struct WriteContext {
   TimePoint now{};
   std::string default_country = "DE";
   std::string source = "cli";
+  // Let an email or phone of an erased person in again (--allow-erased).
+  bool allow_erased = false;
 };
 
 // Adds a contact after normalising every value (SPEC.md section 6) and

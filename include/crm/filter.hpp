@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -27,6 +28,11 @@ struct FilterOptions {
   // literal and a region; throws Error(Exit::data) if invalid.
   std::function<std::string(std::string_view, std::string_view)> normalize_phone;
   int max_depth = 100; // nesting limit (parentheses, not)
+  // consent(purpose[, channel]): the SQL over contact row `c` that is true
+  // if the contact may be contacted for it now; throws Error for an
+  // unknown purpose or channel. Unset: consent() is not available.
+  std::function<SqlFilter(const std::string& purpose, const std::optional<std::string>& channel)>
+      consent;
 };
 
 // The deepest nesting an expression may have.

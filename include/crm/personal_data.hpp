@@ -1,9 +1,13 @@
 #pragma once
 
+#include <cstdint>
 #include <span>
 #include <string_view>
 
 namespace crm {
+
+class Database;
+struct WriteContext;
 
 // Whether rows of a table count as the contact's history, which makes a
 // plain `contact delete` refuse (events, consent entries, memberships).
@@ -23,6 +27,12 @@ struct PersonalTable {
   std::string_view contact_column;
   BlocksDelete blocks_delete;
   OnMerge on_merge = OnMerge::move;
+  // How the rows of a contact that leaves are removed; nullptr: DELETE.
+  // The consent ledger blanks its entries instead (it is append-only).
+  void (*remove)(Database& db, std::int64_t contact_id) = nullptr;
+  // OnMerge::custom: gives the duplicate's rows to `keep` and removes them.
+  void (*merge)(Database& db, std::int64_t keep, std::int64_t duplicate,
+                const WriteContext& ctx) = nullptr;
 };
 
 // Every table that holds personal data, in the order rows are removed (the
@@ -31,5 +41,10 @@ struct PersonalTable {
 // contact column that is not here. The full-text index follows the contact
 // and note tables through triggers.
 std::span<const PersonalTable> personal_tables();
+
+// Removes every row of every registered table that belongs to the contact
+// (not the contact row itself), each table by its own rule. Inside a write
+// transaction.
+void remove_personal_rows(Database& db, std::int64_t contact_id);
 
 } // namespace crm

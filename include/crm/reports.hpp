@@ -4,6 +4,7 @@
 // or the command line.
 
 #include <crm/clock.hpp>
+#include <crm/consent.hpp>
 #include <crm/database.hpp>
 #include <crm/error.hpp>
 #include <crm/output.hpp>
@@ -41,8 +42,12 @@ std::span<const std::string_view> builtin_report_names();
 
 // Runs built-in report `name` in one snapshot; nullopt if no built-in has
 // that name. Sections over tables this database does not have say so in
-// ReportSection::missing.
-std::optional<Report> builtin_report(Database& db, std::string_view name);
+// ReportSection::missing. With the config's purposes, consent-coverage
+// counts per purpose and channel the contacts that may be contacted at
+// `now` (expiry, withdrawals and objections counted as `consent check`
+// does); without, the contacts whose latest entry is a grant.
+std::optional<Report> builtin_report(Database& db, std::string_view name,
+                                     std::span<const Purpose> purposes = {}, TimePoint now = {});
 
 using QueryParams = std::vector<std::pair<std::string, std::string>>;
 

@@ -1,5 +1,7 @@
 #include "context.hpp"
 
+#include <crm/consent.hpp>
+#include <crm/erase.hpp>
 #include <crm/error.hpp>
 #include <crm/filter.hpp>
 #include <crm/normalize.hpp>
@@ -222,6 +224,15 @@ SqlFilter where_filter(Context& ctx, const std::string& expression) {
   options.normalize_phone = [](std::string_view v, std::string_view region) {
     return normalize_phone(v, region);
   };
+  options.consent = [purposes = consent_purposes(ctx.config()), now = options.now](
+                        const std::string& purpose, const std::optional<std::string>& channel) {
+    ConsentChange probe; // checks purpose and channel as a change would
+    probe.action = "withdraw";
+    probe.purpose = purpose;
+    probe.channel = channel;
+    validate_consent_change(purposes, probe);
+    return consent_allowed_sql(find_purpose(purposes, purpose), channel, now);
+  };
   return compile_contact_filter(expression, options);
 }
 
@@ -231,8 +242,8 @@ void register_contact(CLI::App& command, Context& ctx) {
   // Setting up options costs time at every start, so when the command line
   // names one subcommand only that one is set up.
   static constexpr std::string_view k_subcommands[] = {
-      "add",   "import", "show",    "list",   "search", "update", "delete", "tag",
-      "untag", "note",   "history", "exists", "dedupe", "merge",  "task",   "assign"};
+      "add",  "import",  "show",   "list",   "search", "update", "delete", "tag",  "untag",
+      "note", "history", "exists", "dedupe", "merge",  "task",   "assign", "erase"};
   auto named = ctx.subcommand;
   bool known = named && std::find(std::begin(k_subcommands), std::end(k_subcommands), *named) !=
                             std::end(k_subcommands);
@@ -242,6 +253,8 @@ void register_contact(CLI::App& command, Context& ctx) {
     auto* cmd = contact->add_subcommand("add", "Add a contact");
     auto f = std::make_shared<FieldOptions>();
     add_field_options(cmd, *f);
+    cmd->add_flag("--allow-erased", ctx.allow_erased,
+                  "Accept an email or phone of an erased person");
     cmd->callback([&ctx, f] {
       ctx.action = [&ctx, f] {
         auto changes = to_changes(*f);
@@ -349,6 +362,8 @@ void register_contact(CLI::App& command, Context& ctx) {
         ->required()
         ->expected(1);
     add_field_options(cmd, *f);
+    cmd->add_flag("--allow-erased", ctx.allow_erased,
+                  "Accept an email or phone of an erased person");
     cmd->add_option("--unset", f->unset, "Clear a field or attr.NAME")->type_name("FIELD");
     cmd->add_flag("--ids", *ids_flag, "With - : print the ids of the contacts");
     cmd->callback([&ctx, refs, f, ids_flag] {
@@ -363,6 +378,25 @@ void register_contact(CLI::App& command, Context& ctx) {
         print_changed(ctx, ids, bulk, *ids_flag);
         if (bulk)
           ctx.summary(fmt::format("updated {}, unchanged {}", changed, ids.size() - changed));
+        return 0;
+      };
+    });
+  }
+  if (wants("erase")) {
+    auto* cmd = contact->add_subcommand(
+        "erase", "Erase a person everywhere (GDPR Art. 17), keeping only a tombstone");
+    auto refs = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("ref", *refs, "Contact: id, email, ext:ID, tel:PHONE, or - for stdin")
+        ->required();
+    cmd->callback([&ctx, refs] {
+      ctx.action = [&ctx, refs] {
+        auto ids = ctx.resolve(*refs);
+        erase_contacts(ctx.database(), ids, ctx.write_context());
+        for (auto id : ids)
+          ctx.out() << id << '\n';
+        ctx.summary(fmt::format("erased {} contact{}; a tombstone keeps their email and phone "
+                                "out of later imports",
+                                ids.size(), ids.size() == 1 ? "" : "s"));
         return 0;
       };
     });

@@ -11,9 +11,9 @@ namespace crm::cli {
 
 namespace {
 
-const std::vector<std::string> k_columns = {"group",     "id",    "keep",  "rule",
-                                            "score",     "first_name", "last_name", "email",
-                                            "phone",     "postcode",   "company"};
+const std::vector<std::string> k_columns = {"group", "id",         "keep",      "rule",
+                                            "score", "first_name", "last_name", "email",
+                                            "phone", "postcode",   "company"};
 
 // The groups, one row per member, with the fields people decide by.
 void print_groups(Context& ctx, const std::vector<DuplicateGroup>& groups) {

@@ -1,5 +1,6 @@
 #include "cmd_export.hpp"
 
+#include <crm/consent.hpp>
 #include <crm/error.hpp>
 #include <crm/export.hpp>
 #include <crm/reports.hpp>
@@ -274,7 +275,8 @@ int run_report(Context& ctx, const std::string& name, const std::vector<std::str
     output.commit();
     return 0;
   }
-  auto report = builtin_report(db, name);
+  auto purposes = consent_purposes(ctx.config());
+  auto report = builtin_report(db, name, purposes, ctx.now());
   if (!report) {
     std::string names;
     for (auto n : builtin_report_names())

@@ -34,6 +34,8 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("file", a->file, "The input file, or - for stdin");
+  cmd->add_flag("--allow-erased", ctx.allow_erased,
+                "Import rows with an email or phone of an erased person");
   cmd->add_option("--undo", a->undo, "Revert what import batch BATCH created or changed")
       ->type_name("BATCH");
   cmd->add_option("--input-format", a->input_format, "csv, tsv, json, ndjson or vcard")

@@ -118,6 +118,7 @@ WriteContext Context::write_context() {
   w.now = now();
   w.default_country = config().default_country();
   w.source = "cli";
+  w.allow_erased = allow_erased;
   return w;
 }
 

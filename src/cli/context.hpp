@@ -39,6 +39,8 @@ public:
   GlobalOptions options;
   // The second word of the command line ("add" in `crm contact add`), if any.
   std::optional<std::string> subcommand;
+  // --allow-erased of add, update and import: an erased person may come back.
+  bool allow_erased = false;
   // The action of the chosen subcommand; returns the exit status.
   std::function<int()> action;
 
@@ -90,6 +92,7 @@ void register_contact_assign(CLI::App& contact, Context& ctx);
 // Compiles a --where filter expression with the context's clock and country.
 SqlFilter where_filter(Context& ctx, const std::string& expression);
 void register_db(CLI::App& command, Context& ctx);
+void register_consent(CLI::App& command, Context& ctx);
 void register_config(CLI::App& command, Context& ctx);
 void register_completion(CLI::App& command, Context& ctx);
 

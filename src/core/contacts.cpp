@@ -1,4 +1,5 @@
 #include <crm/contacts.hpp>
+#include <crm/erase.hpp>
 #include <crm/error.hpp>
 #include <crm/json.hpp>
 #include <crm/normalize.hpp>
@@ -95,6 +96,32 @@ std::optional<std::string> contact_field(const Contact& c, std::string_view name
   return c.*(info->member);
 }
 
+namespace {
+
+// Refuses an email or phone that belongs to an erased person (SPEC.md
+// section 7), unless the write allows it; `before` is null for a new contact.
+void check_not_erased(Database& db, const Contact* before, const Contact& after,
+                      const WriteContext& ctx) {
+  if (ctx.allow_erased)
+    return;
+  std::optional<std::string> email, phone;
+  if (after.email && (!before || before->email != after.email))
+    email = email_match_key(*after.email);
+  if (after.phone && (!before || before->phone != after.phone))
+    phone = after.phone;
+  if (!email && !phone)
+    return;
+  Suppression suppression(db);
+  if (suppression.erased(email, std::nullopt))
+    throw Error(Exit::data, fmt::format("email '{}': {}", *after.email, Suppression::reason),
+                "this person was erased; --allow-erased lets them in again");
+  if (suppression.erased(std::nullopt, phone))
+    throw Error(Exit::data, fmt::format("phone '{}': {}", *after.phone, Suppression::reason),
+                "this person was erased; --allow-erased lets them in again");
+}
+
+} // namespace
+
 std::int64_t add_contact(Database& db, const ContactChanges& changes, const WriteContext& ctx) {
   Contact c;
   bool stage_set = false;
@@ -104,6 +131,7 @@ std::int64_t add_contact(Database& db, const ContactChanges& changes, const Writ
     db.write([&] {
       ContactWriter writer(db);
       writer.check_unique(c);
+      check_not_erased(db, nullptr, c, ctx);
       writer.insert(c, stage_set && c.stage);
       Contact none;
       writer.history(c.id, ctx, "add", change_detail(none, c));
@@ -131,6 +159,7 @@ std::size_t update_contacts(Database& db, std::span<const std::int64_t> ids,
         if (detail.empty())
           continue;
         writer.check_unique(after);
+        check_not_erased(db, &*before, after, ctx);
         after.updated_at = format_time(ctx.now);
         writer.update(*before, after, stage_set);
         writer.history(id, ctx, action_for(changes), detail);
@@ -190,12 +219,7 @@ void delete_contacts(Database& db, std::span<const std::int64_t> ids, Force forc
                           "for a GDPR erasure");
           }
         }
-        for (const auto& table : personal_tables()) {
-          SQLite::Statement del(db.sql(), fmt::format("DELETE FROM {} WHERE {} = ?", table.table,
-                                                      table.contact_column));
-          del.bind(1, static_cast<std::int64_t>(id));
-          del.exec();
-        }
+        remove_personal_rows(db, id);
         SQLite::Statement del(db.sql(), "DELETE FROM contact WHERE id = ?");
         del.bind(1, static_cast<std::int64_t>(id));
         if (del.exec() == 0)

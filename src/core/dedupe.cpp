@@ -485,8 +485,11 @@ void merge_contacts(Database& db, std::int64_t keep, std::span<const std::int64_
             move.bind(2, id);
             move.exec();
           }
-          if (t.on_merge == OnMerge::custom)
+          if (t.on_merge == OnMerge::custom) {
+            if (t.merge != nullptr)
+              t.merge(db, keep, id, ctx);
             continue;
+          }
           // What could not move (it would repeat a row of `keep`), and what
           // is dropped (attributes and tags were merged above as fields).
           SQLite::Statement drop(

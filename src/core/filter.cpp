@@ -629,6 +629,9 @@ private:
   }
 
   Node parse_function(const Token& name) {
+    if (name.raw == "consent" && m_options.consent) {
+      return parse_consent(name);
+    }
     if (auto unavailable = find_unavailable_function(name.raw)) {
       not_available(name, fmt::format("{}()", name.raw), unavailable->capability);
     }
@@ -648,6 +651,46 @@ private:
     add_param(node, m_token.kind == Tok::string ? m_token.text : std::string(m_token.raw), m_token);
     advance();
     expect(Tok::rparen, "')': has_tag takes one tag");
+    return node;
+  }
+
+  // consent(purpose[, channel]): the contact may be contacted for the
+  // purpose (on the channel, else on any of its channels) now.
+  Node parse_consent(const Token& name) {
+    advance();
+    auto text_argument = [&](std::string_view what) {
+      if (m_token.kind != Tok::string) {
+        fail(m_token, describe(m_token),
+             fmt::format("consent takes a quoted {}, such as consent(\"newsletter\", \"email\")",
+                         what));
+      }
+      std::string value = m_token.text;
+      return value;
+    };
+    const Token purpose_token = m_token;
+    std::string purpose = text_argument("purpose");
+    advance();
+    std::optional<std::string> channel;
+    Token channel_token = m_token;
+    if (m_token.kind == Tok::comma) {
+      advance();
+      channel_token = m_token;
+      channel = text_argument("channel");
+      advance();
+    }
+    expect(Tok::rparen, "')': consent takes a purpose and an optional channel");
+    SqlFilter sql;
+    try {
+      sql = m_options.consent(purpose, channel);
+    } catch (const Error& e) {
+      const bool about_channel =
+          channel && std::string_view(e.what()).find("channel") != std::string_view::npos;
+      fail(about_channel ? channel_token : purpose_token, e.what(), e.hint());
+    }
+    Node node = comparison(name, std::move(sql.sql));
+    for (auto& p : sql.params) {
+      add_param(node, std::move(p), name);
+    }
     return node;
   }
 

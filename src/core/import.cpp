@@ -1,3 +1,4 @@
+#include <crm/erase.hpp>
 #include <crm/error.hpp>
 #include <crm/import.hpp>
 
@@ -519,6 +520,12 @@ private:
     if (!row.reject.empty())
       return reject(row.reject);
     Contact& incoming = row.incoming;
+    if (!m_ctx.allow_erased &&
+        m_suppression.erased(incoming.email
+                                 ? std::optional<std::string>(email_match_key(*incoming.email))
+                                 : std::nullopt,
+                             incoming.phone))
+      return reject(Suppression::reason);
     std::optional<std::int64_t> existing;
     switch (m_options.key) {
     case ImportKey::email:
@@ -665,6 +672,7 @@ private:
   RowSource m_source;
   ContactWriter m_writer;
   ContactLookup m_lookup{m_db};
+  Suppression m_suppression{m_db};
   SQLite::Statement m_change;
   std::vector<std::pair<std::int64_t, bool>> m_touched; // this batch's contacts, updated?
   std::vector<std::int64_t> m_committed;                // the same, kept for report() with --ids

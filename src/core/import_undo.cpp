@@ -127,12 +127,7 @@ UndoSummary undo_import(Database& db, std::int64_t batch, const WriteContext& ct
                                       batch, id, table.table),
                           "delete it with 'crm contact delete --force' first if it must go");
           }
-          for (const auto& table : personal_tables()) {
-            SQLite::Statement del(db.sql(), fmt::format("DELETE FROM {} WHERE {} = ?",
-                                                        table.table, table.contact_column));
-            del.bind(1, id);
-            del.exec();
-          }
+          remove_personal_rows(db, id);
           SQLite::Statement del(db.sql(), "DELETE FROM contact WHERE id = ?");
           del.bind(1, id);
           del.exec();

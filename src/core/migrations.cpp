@@ -194,8 +194,63 @@ CREATE INDEX event_by_touchpoint ON event(touchpoint, at);
 CREATE INDEX event_by_batch ON event(batch_id) WHERE batch_id IS NOT NULL;
 )sql";
 
+
+// 7: the consent ledger (crm consent) and erasure tombstones (crm contact erase).
+// The ledger is append-only: triggers refuse every DELETE, and every UPDATE
+// except the one erasure makes (meta 'erasing' set inside its transaction),
+// which may only blank the personal content (contact, source, proof) and
+// stamp erased_at; digests and chain stay, so `crm consent verify` still
+// walks the whole chain. purpose NULL: an objection to every purpose;
+// channel NULL: every channel of the purpose. token: SHA-256 of a double
+// opt-in request's token. consent_head in meta holds the last id and chain,
+// so entries removed from the end are noticed too.
+constexpr std::string_view k_consent = R"sql(
+CREATE TABLE consent (
+  id          INTEGER PRIMARY KEY AUTOINCREMENT,
+  contact_id  INTEGER REFERENCES contact(id),
+  purpose     TEXT,
+  channel     TEXT,
+  action      TEXT NOT NULL
+              CHECK (action IN ('grant', 'withdraw', 'object', 'request', 'confirm')),
+  at          TEXT NOT NULL,
+  source      TEXT,
+  proof       TEXT,
+  token       TEXT,
+  recorded_at TEXT NOT NULL,
+  digest      TEXT NOT NULL,
+  chain       TEXT NOT NULL,
+  erased_at   TEXT,
+  CHECK (purpose IS NOT NULL OR action = 'object')
+) STRICT;
+CREATE INDEX consent_by_contact ON consent(contact_id, purpose, at);
+CREATE INDEX consent_by_token ON consent(token) WHERE token IS NOT NULL;
+CREATE TRIGGER consent_no_delete BEFORE DELETE ON consent BEGIN
+  SELECT RAISE(ABORT, 'the consent ledger is append-only');
+END;
+CREATE TRIGGER consent_no_update BEFORE UPDATE ON consent
+WHEN NOT EXISTS (SELECT 1 FROM meta WHERE key = 'erasing')
+  OR new.id IS NOT old.id OR new.purpose IS NOT old.purpose OR new.channel IS NOT old.channel
+  OR new.action IS NOT old.action OR new.at IS NOT old.at OR new.token IS NOT old.token
+  OR new.recorded_at IS NOT old.recorded_at OR new.digest IS NOT old.digest
+  OR new.chain IS NOT old.chain OR new.contact_id IS NOT NULL OR new.source IS NOT NULL
+  OR new.proof IS NOT NULL OR new.erased_at IS NULL
+BEGIN
+  SELECT RAISE(ABORT, 'the consent ledger is append-only');
+END;
+
+CREATE TABLE erasure (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  at         TEXT NOT NULL,
+  email_hmac TEXT,
+  phone_hmac TEXT
+) STRICT;
+CREATE INDEX erasure_by_email ON erasure(email_hmac) WHERE email_hmac IS NOT NULL;
+CREATE INDEX erasure_by_phone ON erasure(phone_hmac) WHERE phone_hmac IS NOT NULL;
+INSERT INTO meta (key, value) VALUES ('erasure_secret', lower(hex(randomblob(32))));
+)sql";
+
 constexpr std::array k_migrations = {k_contacts, k_imports, k_import_undo, k_dedupe, k_tasks,
-                                     k_journey};
+                                     k_journey, k_consent};
 
 } // namespace
 

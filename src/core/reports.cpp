@@ -106,7 +106,7 @@ Report score_report(Database& db, std::string_view name, std::string_view model,
   return report;
 }
 
-Report consent_coverage(Database& db) {
+Report consent_coverage(Database& db, std::span<const Purpose> purposes, TimePoint now) {
   Report report{"consent-coverage", {}};
   if (!table_exists(db, "consent")) {
     report.sections.push_back(missing_section("consent-coverage", "consent", "crm consent"));
@@ -115,7 +115,23 @@ Report consent_coverage(Database& db) {
   ReportSection s;
   s.title = "consent-coverage";
   s.columns = {"purpose", "channel", "contacts"};
-  collect(db, k_reachable, s);
+  if (purposes.empty()) {
+    collect(db, k_reachable, s);
+  } else {
+    for (const auto& p : purposes) {
+      std::vector<std::optional<std::string>> channels(p.channels.begin(), p.channels.end());
+      if (channels.empty())
+        channels.emplace_back(std::nullopt);
+      for (const auto& channel : channels) {
+        auto allowed = consent_allowed_sql(p, channel, now);
+        SQLite::Statement q(db.sql(), "SELECT count(*) FROM contact c WHERE " + allowed.sql);
+        bind_all(q, allowed.params);
+        q.executeStep();
+        s.rows.push_back({p.name, channel ? Cell(*channel) : Cell(std::monostate{}),
+                          q.getColumn(0).getInt64()});
+      }
+    }
+  }
   add_share(s, 2, count(db, "SELECT count(*) FROM contact"));
   s.chart = 3;
   report.sections.push_back(std::move(s));
@@ -448,7 +464,8 @@ void bind_param(sqlite3_stmt* s, int index, const std::string& value) {
 
 std::span<const std::string_view> builtin_report_names() { return k_builtin; }
 
-std::optional<Report> builtin_report(Database& db, std::string_view name) {
+std::optional<Report> builtin_report(Database& db, std::string_view name,
+                                     std::span<const Purpose> purposes, TimePoint now) {
   std::optional<Report> report;
   try {
     db.read([&] {
@@ -459,7 +476,7 @@ std::optional<Report> builtin_report(Database& db, std::string_view name) {
       else if (name == "rfm")
         report = score_report(db, "rfm", "rfm", "segment");
       else if (name == "consent-coverage")
-        report = consent_coverage(db);
+        report = consent_coverage(db, purposes, now);
     });
   } catch (const Error&) {
     throw;

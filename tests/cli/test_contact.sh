@@ -202,9 +202,14 @@ expect_err "crm: bad filter expression: unexpected 'or' at column 20: expected a
                      ^"
 
 begin "functions of later capabilities say they are not available"
-crm contact list --where 'consent("newsletter")'
+crm contact list --where 'in_campaign("winback")'
 expect_status 65
 expect_err_contains "not available"
+
+begin "consent() names an unknown purpose with a caret"
+crm contact list --where 'consent("newsletter")'
+expect_status 65
+expect_err_contains "unknown purpose 'newsletter'"
 
 begin "references from stdin are one transaction"
 crm_in $'id\n1\n5\n' contact tag - batch

@@ -214,14 +214,16 @@ case "$OUT" in "<!DOCTYPE html>"*"</html>") ok ;; *) fail "not html" ;; esac
 begin "report consent-coverage and rfm over a ledger and scores"
 cp crm.db cov.db
 sqlite3 cov.db "CREATE TABLE IF NOT EXISTS consent (id INTEGER PRIMARY KEY, contact_id INTEGER,
-  purpose TEXT, channel TEXT, action TEXT, at TEXT, source TEXT, proof TEXT, digest TEXT, chain TEXT);
+  purpose TEXT, channel TEXT, action TEXT, at TEXT, source TEXT, proof TEXT, recorded_at TEXT,
+  digest TEXT, chain TEXT);
   CREATE TABLE IF NOT EXISTS score (contact_id INTEGER, model TEXT, value REAL, label TEXT, at TEXT);
-  INSERT INTO consent (contact_id, purpose, channel, action, at, source, proof, digest, chain) VALUES
-    (1, 'newsletter', 'email', 'grant', '2026-01-01T00:00:00Z', 'test', 'p1', 'd1', 'c1'),
-    (2, 'newsletter', 'email', 'grant', '2026-01-01T00:00:00Z', 'test', 'p2', 'd2', 'c2'),
-    (2, 'newsletter', 'email', 'withdraw', '2026-02-01T00:00:00Z', 'test', 'p3', 'd3', 'c3'),
-    (3, 'newsletter', 'email', 'request', '2026-01-01T00:00:00Z', 'test', 'p4', 'd4', 'c4'),
-    (3, 'newsletter', 'email', 'confirm', '2026-01-02T00:00:00Z', 'test', 'p5', 'd5', 'c5');
+  INSERT INTO consent (contact_id, purpose, channel, action, at, source, proof, recorded_at,
+    digest, chain) VALUES
+    (1, 'newsletter', 'email', 'grant', '2026-01-01T00:00:00Z', 'test', 'p1', '2026-01-01T00:00:00Z', 'd1', 'c1'),
+    (2, 'newsletter', 'email', 'grant', '2026-01-01T00:00:00Z', 'test', 'p2', '2026-01-01T00:00:00Z', 'd2', 'c2'),
+    (2, 'newsletter', 'email', 'withdraw', '2026-02-01T00:00:00Z', 'test', 'p3', '2026-02-01T00:00:00Z', 'd3', 'c3'),
+    (3, 'newsletter', 'email', 'request', '2026-01-01T00:00:00Z', 'test', 'p4', '2026-01-01T00:00:00Z', 'd4', 'c4'),
+    (3, 'newsletter', 'email', 'confirm', '2026-01-02T00:00:00Z', 'test', 'p5', '2026-01-02T00:00:00Z', 'd5', 'c5');
   INSERT INTO score (contact_id, model, value, label, at) VALUES
     (1, 'rfm', 555, 'champions', '2026-01-01T00:00:00Z'),
     (1, 'rfm', 111, 'lost', '2025-01-01T00:00:00Z'), (2, 'rfm', 111, 'lost', '2026-01-01T00:00:00Z');"
@@ -235,7 +237,8 @@ expect_out "contact_id,label
 2,lost"
 crm --db cov.db export report consent-coverage -f csv
 expect_out "purpose,channel,contacts,share
-newsletter,email,2,1e-04"
+newsletter,email,2,1e-04
+profiling,,0,0"
 crm --db cov.db export report rfm -f csv
 expect_out "segment,contacts,share
 champions,1,0.5
