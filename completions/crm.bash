@@ -34,6 +34,7 @@ _crm_options() {
     "consent grant" | "consent withdraw" | "consent object") own="--purpose --channel --source --proof --at" ;;
     "consent request") own="--purpose --channel --source --at" ;;
     "consent check") own="--purpose --channel" ;;
+    "consent import") own="--input-format --encoding --delimiter --rejects --max-rejects --batch --dry-run" ;;
     "export contacts" | "export consents" | "export events" | "export scores" | "export runs" | "export tasks") own="--where --from --to --sort --limit -o --output" ;;
     "export members") own="--where --sort --limit -o --output" ;;
     "export report") own="--param -o --output" ;;
@@ -46,7 +47,7 @@ _crm_options() {
 _crm_subcommands() {
   case "$1" in
     contact) echo "add import show list search update erase delete tag untag note history exists dedupe merge task assign" ;;
-    consent) echo "grant withdraw object request confirm show history check verify" ;;
+    consent) echo "grant withdraw object request confirm show history check import verify" ;;
     db) echo "migrate check backup vacuum stats schema query" ;;
     export) echo "contacts events consents scores runs members tasks report" ;;
     config) echo "check show" ;;
@@ -205,7 +206,7 @@ _crm() {
       ;;
     2)
       case "$cmd $sub" in
-        "db backup" | "contact import")
+        "db backup" | "contact import" | "consent import")
           _crm_files "$cur"
           ;;
         "contact task")

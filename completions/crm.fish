@@ -163,7 +163,16 @@ complete -c crm -n '__crm_at consent' -a confirm -d 'Complete a double opt-in wi
 complete -c crm -n '__crm_at consent' -a show -d 'Current state per purpose and channel'
 complete -c crm -n '__crm_at consent' -a history -d 'The ledger entries of contacts'
 complete -c crm -n '__crm_at consent' -a check -d 'Exit 0 if the contact may be contacted now, 1 if not'
+complete -c crm -n '__crm_at consent' -a import -d 'Append ledger entries from csv, tsv, json or ndjson'
 complete -c crm -n '__crm_at consent' -a verify -d 'Walk the hash chain of the ledger'
+complete -c crm -n '__crm_in consent import' -F
+complete -c crm -n '__crm_in consent import' -l input-format -x -a 'csv tsv json ndjson' -d 'Input format'
+complete -c crm -n '__crm_in consent import' -l encoding -x -d 'Input encoding, like cp1252'
+complete -c crm -n '__crm_in consent import' -l delimiter -x -d 'csv delimiter'
+complete -c crm -n '__crm_in consent import' -l rejects -r -F -d 'Write rejected rows to FILE'
+complete -c crm -n '__crm_in consent import' -l max-rejects -x -d 'Abort past N rejects'
+complete -c crm -n '__crm_in consent import' -l batch -x -d 'Rows per transaction'
+complete -c crm -n '__crm_in consent import' -l dry-run -d 'Validate and count, write nothing'
 for sub in grant withdraw object request check
     complete -c crm -n "__crm_in consent $sub" -l purpose -x -d 'Purpose of [consent.purposes]'
     complete -c crm -n "__crm_in consent $sub" -l channel -x -d 'Channel of the purpose'

@@ -140,3 +140,35 @@ std::vector<std::string> verify_consent_ledger(Database& db, std::int64_t& entri
 std::string sha256_hex(std::string_view text);
 
 } // namespace crm
+
+namespace crm {
+
+class RecordReader;
+class RejectSink;
+
+struct ConsentImportOptions {
+  std::optional<std::size_t> max_rejects; // abort (65, nothing written) past this many
+  bool dry_run = false;                   // validate and count, write nothing
+  std::size_t batch = 0;                  // rows per transaction; 0: the whole input
+};
+
+struct ConsentImportSummary {
+  std::size_t added = 0;
+  std::size_t unchanged = 0; // already in the ledger
+  std::size_t rejected = 0;
+};
+
+// Appends ledger entries read from `reader`: a contact column (contact_id,
+// id, email, external_id or phone; the first present), purpose, channel,
+// action, at (default now), source (default ctx.source) and proof. A row
+// with an unknown contact, purpose or channel, a bad action or time, or a
+// grant without proof on a double opt-in purpose goes to `rejects`. Entries
+// already in the ledger are not added again. Throws Error(Exit::data) when
+// the input lacks a needed column or the rejects exceed max_rejects
+// (nothing of the current batch written).
+ConsentImportSummary import_consents(Database& db, RecordReader& reader,
+                                     std::span<const Purpose> purposes,
+                                     const ConsentImportOptions& options, const WriteContext& ctx,
+                                     RejectSink& rejects);
+
+} // namespace crm

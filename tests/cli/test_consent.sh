@@ -300,6 +300,67 @@ begin "--allow-erased lets them in again"
 crm contact add --email zed.zebra@example.com --allow-erased
 expect_status 0
 
+begin "consent import: entries by email, external id or id; bad rows rejected; idempotent"
+crm contact update 1 --external-id CRM-1
+cat >entries.csv <<'CSV'
+email,purpose,channel,action,at,source,proof
+bob@example.com,calls,phone,grant,2026-05-01T10:00:00Z,web,form 9
+bob@example.com,newsletter,fax,grant,2026-05-01T10:00:00Z,web,form 9
+ghost@example.com,calls,phone,grant,2026-05-01T10:00:00Z,web,form 9
+bob@example.com,calls,phone,shout,2026-05-01T10:00:00Z,web,form 9
+bob@example.com,calls,phone,withdraw,yesterday,web,
+bob@example.com,newsletter,email,grant,2026-05-01T10:00:00Z,web,
+bob@example.com,nosuch,,grant,2026-05-01T10:00:00Z,web,x
+CSV
+before=$(ledger)
+crm consent import entries.csv --rejects rej.csv
+expect_status 0
+expect_err "added 1, unchanged 0, rejected 6 (see rej.csv)"
+if [ "$(ledger)" = $((before + 1)) ]; then ok; else fail "ledger: $before -> $(ledger)"; fi
+if [ "$(stat -c %a rej.csv)" = 600 ]; then ok; else fail "rejects file mode $(stat -c %a rej.csv)"; fi
+expect_reason() {
+  if grep -qF -- "$1" rej.csv; then ok; else fail "rejects lack: $1 ($(cat rej.csv))"; fi
+}
+expect_reason ",3,unknown channel 'fax' for purpose 'newsletter'"
+expect_reason ",4,no contact 'ghost@example.com'"
+expect_reason ",5,\"unknown action 'shout'"
+expect_reason ",6,invalid time 'yesterday'"
+expect_reason ",7,purpose 'newsletter' needs double opt-in: a grant needs --proof"
+expect_reason ",8,unknown purpose 'nosuch'"
+crm consent import entries.csv -q
+expect_status 0
+if [ "$(ledger)" = $((before + 1)) ]; then ok; else fail "second import added entries"; fi
+
+begin "consent import --max-rejects aborts with 65 and records nothing"
+printf 'external_id,purpose,channel,action,at\nCRM-1,calls,phone,withdraw,2026-06-01\nCRM-1,nosuch,,grant,2026-06-01\n' >two.csv
+before=$(ledger)
+crm consent import two.csv --max-rejects 0
+expect_status 65
+if [ "$(ledger)" = "$before" ]; then ok; else fail "ledger changed"; fi
+
+begin "consent import --dry-run counts and records nothing"
+crm consent import two.csv --dry-run
+expect_status 0
+expect_err_contains "dry run: added 1, unchanged 0, rejected 1"
+if [ "$(ledger)" = "$before" ]; then ok; else fail "ledger changed"; fi
+
+begin "consent import from stdin as ndjson"
+crm_in '{"contact_id":1,"purpose":"calls","channel":"phone","action":"withdraw","at":"2026-06-02T00:00:00Z"}' consent import -
+expect_status 0
+expect_err "added 1, unchanged 0, rejected 0"
+crm consent check 1 --purpose calls
+expect_status 1
+
+begin "consent import without a contact column is 65"
+printf 'purpose,action\ncalls,grant\n' >nocontact.csv
+crm consent import nocontact.csv
+expect_status 65
+expect_err_contains "names no contact"
+
+begin "consent import of a missing file is 66"
+crm consent import nosuch.csv
+expect_status 66
+
 begin "erase of an unknown contact is 2"
 crm contact erase 999
 expect_status 2
