@@ -38,6 +38,7 @@ _crm_options() {
     "export contacts" | "export consents" | "export events" | "export scores" | "export runs" | "export tasks") own="--where --from --to --sort --limit -o --output" ;;
     "export members") own="--where --sort --limit -o --output" ;;
     "export report") own="--param -o --output" ;;
+    "export subject") own="-o --output" ;;
     "db query") own="--param" ;;
   esac
   printf '%s\n' "$global $own"
@@ -49,7 +50,7 @@ _crm_subcommands() {
     contact) echo "add import show list search update erase delete tag untag note history exists dedupe merge task assign" ;;
     consent) echo "grant withdraw object request confirm show history check import verify" ;;
     db) echo "migrate check backup vacuum stats schema query" ;;
-    export) echo "contacts events consents scores runs members tasks report" ;;
+    export) echo "contacts events consents scores runs members tasks report subject" ;;
     config) echo "check show" ;;
   esac
 }

@@ -223,6 +223,8 @@ end
 complete -c crm -n '__crm_at export report' -a 'summary abc rfm consent-coverage' -d 'Report'
 complete -c crm -n '__crm_in export report' -l param -x -d 'A :NAME parameter (NAME=VALUE)'
 complete -c crm -n '__crm_in export report' -s o -l output -r -F -d 'Write to FILE, whole or not at all'
+complete -c crm -n '__crm_at export' -a subject -d 'Everything stored about a person, as one JSON document'
+complete -c crm -n '__crm_in export subject' -s o -l output -r -F -d 'Write to FILE, whole or not at all'
 complete -c crm -n '__crm_in db query' -l param -x -d 'A :NAME parameter (NAME=VALUE)'
 
 # crm db
@@ -244,8 +246,9 @@ complete -c crm -n '__crm_in config show' -l origin -d 'Also say which file and 
 complete -c crm -n '__crm_at completion' -a 'bash zsh fish' -d 'Shell'
 
 # crm help
-complete -c crm -n '__crm_at help' -a 'init contact export db config completion help' -d 'Command'
-complete -c crm -n '__crm_at help export' -a 'contacts events consents scores runs members tasks report' -d 'Subcommand'
-complete -c crm -n '__crm_at help contact' -a 'add import show list search update delete tag untag note history exists dedupe merge task assign' -d 'Subcommand'
+complete -c crm -n '__crm_at help' -a 'init contact consent export db config completion help' -d 'Command'
+complete -c crm -n '__crm_at help export' -a 'contacts events consents scores runs members tasks report subject' -d 'Subcommand'
+complete -c crm -n '__crm_at help contact' -a 'add import show list search update erase delete tag untag note history exists dedupe merge task assign' -d 'Subcommand'
+complete -c crm -n '__crm_at help consent' -a 'grant withdraw object request confirm show history check import verify' -d 'Subcommand'
 complete -c crm -n '__crm_at help db' -a 'migrate check backup vacuum stats schema query' -d 'Subcommand'
 complete -c crm -n '__crm_at help config' -a 'check show' -d 'Subcommand'

@@ -4,6 +4,7 @@
 #include <crm/error.hpp>
 #include <crm/export.hpp>
 #include <crm/reports.hpp>
+#include <crm/subject.hpp>
 
 #include <fmt/core.h>
 
@@ -24,9 +25,11 @@ struct ExportSubcommand {
 };
 
 // The subcommands of `crm export`; a capability adds its own here.
+
 const ExportSubcommand k_export_subcommands[] = {
     {"kinds", register_export_kinds},
     {"report", register_export_report},
+    {"subject", register_export_subject},
 };
 
 enum class Extra { vcard, svg, html };
@@ -342,6 +345,32 @@ void register_export_report(CLI::App& command, Context& ctx) {
       ->type_name("FILE");
   cmd->callback([&ctx, name, params, output] {
     ctx.action = [&ctx, name, params, output] { return run_report(ctx, *name, *params, *output); };
+  });
+}
+
+// The data subject's copy: one JSON document, to stdout or -o FILE (0600).
+void register_export_subject(CLI::App& command, Context& ctx) {
+  auto* cmd = command.add_subcommand(
+      "subject", "Everything stored about a person, as one JSON document (GDPR Art. 15, 20)");
+  auto ref = std::make_shared<std::string>();
+  auto output = std::make_shared<std::string>();
+  cmd->add_option("ref", *ref, "Contact: id, email, ext:ID or tel:PHONE")->required();
+  cmd->add_option("-o,--output", *output, "Write to FILE (whole or not at all, mode 0600)")
+      ->type_name("FILE");
+  cmd->callback([&ctx, ref, output] {
+    ctx.action = [&ctx, ref, output] {
+      if (*ref == "-")
+        throw Error(Exit::usage, "export subject takes one contact, not -");
+      if (ctx.options.format && *ctx.options.format != "json")
+        throw Error(Exit::usage, "export subject writes json only");
+      auto ids = ctx.resolve({*ref});
+      auto purposes = consent_purposes(ctx.config());
+      auto document = subject_document(ctx.database(), ids.front(), purposes, ctx.now());
+      Output out(ctx, *output);
+      out.stream() << document;
+      out.commit();
+      return 0;
+    };
   });
 }
 

@@ -361,6 +361,38 @@ begin "consent import of a missing file is 66"
 crm consent import nosuch.csv
 expect_status 66
 
+begin "export subject: one JSON document with everything about the person"
+crm consent grant bob@example.com --purpose calls --channel phone --proof "call 2026-11-01"
+crm contact note bob@example.com "asked for a callback"
+crm export subject bob@example.com
+expect_status 0
+printf '%s' "$OUT" >subject.json
+if python3 - subject.json crm.db <<'PY'
+import json, sqlite3, sys
+doc = json.load(open(sys.argv[1]))
+assert doc["generated_at"] == "2026-11-22T09:30:00Z", doc["generated_at"]
+assert doc["contact"]["email"] == "bob@example.com"
+assert "contact management" in doc["processed_for"] and "calls" in doc["processed_for"]
+assert any(p["purpose"] == "calls" and p["state"] == "granted" for p in doc["purposes"])
+assert any(n["body"] == "asked for a callback" for n in doc["data"]["note"])
+assert any(e["proof"] == "call 2026-11-01" for e in doc["data"]["consent"])
+# every table with a contact column is in the document
+db = sqlite3.connect(sys.argv[2])
+tables = [r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")]
+for t in tables:
+    cols = [r[1] for r in db.execute(f"PRAGMA table_info('{t}')")]
+    if any(c in ("contact_id", "contact_a", "contact_b") for c in cols):
+        assert t in doc["data"], f"table {t} missing from the subject document"
+PY
+then ok; else fail "subject document: $(head -c 600 subject.json)"; fi
+
+begin "export subject -o FILE is 0600; an unknown contact is 2"
+crm export subject bob@example.com -o subject-out.json
+expect_status 0
+if [ "$(stat -c %a subject-out.json)" = 600 ]; then ok; else fail "mode $(stat -c %a subject-out.json)"; fi
+crm export subject nobody@example.com
+expect_status 2
+
 begin "erase of an unknown contact is 2"
 crm contact erase 999
 expect_status 2

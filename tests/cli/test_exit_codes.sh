@@ -62,7 +62,7 @@ expect_err "crm: 'crm db' needs a command: migrate, check, backup, vacuum, stats
 Run 'crm --help' or 'crm help COMMAND' for usage."
 crm export
 expect_status 64
-expect_err "crm: 'crm export' needs a command: contacts, events, consents, scores, runs, members, tasks, report
+expect_err "crm: 'crm export' needs a command: contacts, events, consents, scores, runs, members, tasks, report, subject
 Run 'crm --help' or 'crm help COMMAND' for usage."
 
 begin "64: unknown format"
