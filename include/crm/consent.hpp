@@ -10,6 +10,8 @@
 #include <crm/database.hpp>
 #include <crm/filter.hpp>
 
+#include <SQLiteCpp/Statement.h>
+
 #include <cstdint>
 #include <functional>
 #include <optional>
@@ -66,8 +68,8 @@ struct ConsentChange {
 // on a double opt-in purpose without proof is Error(Exit::data).
 void validate_consent_change(std::span<const Purpose> purposes, const ConsentChange& change);
 
-// Appends `change` for each contact of `ids`, in one transaction, with a
-// history entry each. An entry equal to one already in the ledger (same
+// Appends `change` for each contact of `ids`, in one transaction (the
+// entries show in `contact_history` too). An entry equal to one already in the ledger (same
 // contact, purpose, channel, action, time and proof) is not added again.
 // Returns how many entries were added.
 std::size_t append_consent(Database& db, std::span<const Purpose> purposes,
@@ -81,6 +83,28 @@ std::optional<std::int64_t> append_consent_entry(Database& db, std::int64_t cont
                                                  const ConsentChange& change,
                                                  const std::optional<std::string>& token_hash,
                                                  const WriteContext& ctx);
+
+// Appends entries inside the caller's write transaction with statements
+// prepared once and the chain head kept in memory: for bulk paths. finish()
+// records the new head; call it before the transaction commits.
+class ConsentWriter {
+public:
+  ConsentWriter(Database& db, const WriteContext& ctx);
+  // Like append_consent_entry: the new entry's id, or nullopt if it was
+  // already in the ledger.
+  std::optional<std::int64_t> append(std::int64_t contact_id, const ConsentChange& change,
+                                     const std::optional<std::string>& token_hash);
+  void finish();
+
+private:
+  Database& m_db;
+  WriteContext m_ctx;
+  std::string m_recorded_at;
+  SQLite::Statement m_same, m_insert;
+  std::string m_chain;
+  std::int64_t m_last_id = 0;
+  bool m_dirty = false;
+};
 
 // Starts a double opt-in: appends a `request` and returns the token to
 // send to the person (only its hash is stored).

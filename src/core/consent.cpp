@@ -101,10 +101,12 @@ std::string sha256_hex(std::string_view text) {
   unsigned int size = 0;
   if (EVP_Digest(text.data(), text.size(), hash.data(), &size, EVP_sha256(), nullptr) != 1)
     throw Error(Exit::internal, "SHA-256 failed");
-  std::string hex;
-  hex.reserve(size * 2);
-  for (unsigned int i = 0; i < size; ++i)
-    hex += fmt::format("{:02x}", hash[i]);
+  static constexpr char k_hex[] = "0123456789abcdef";
+  std::string hex(size * 2, '0');
+  for (unsigned int i = 0; i < size; ++i) {
+    hex[2 * i] = k_hex[hash[i] >> 4];
+    hex[2 * i + 1] = k_hex[hash[i] & 0xf];
+  }
   return hex;
 }
 
@@ -178,76 +180,82 @@ void validate_consent_change(std::span<const Purpose> purposes, const ConsentCha
                 "use 'crm consent request' to start a double opt-in, or give the proof you hold");
 }
 
-std::optional<std::int64_t> append_consent_entry(Database& db, std::int64_t contact_id,
-                                                 const ConsentChange& change,
-                                                 const std::optional<std::string>& token_hash,
-                                                 const WriteContext& ctx) {
-  const std::string at = format_time(change.at.value_or(ctx.now));
-  const std::string recorded_at = format_time(ctx.now);
-  const std::optional<std::string> source =
-      change.source ? change.source : std::optional<std::string>(ctx.source);
-  // Ledger entries from imports are deduplicated on (contact, purpose,
-  // channel, action, time, proof).
-  SQLite::Statement same(db.sql(), "SELECT 1 FROM consent WHERE contact_id = ? AND purpose IS ? "
-                                   "AND channel IS ? AND action = ? AND at = ? AND proof IS ?");
-  same.bind(1, contact_id);
+ConsentWriter::ConsentWriter(Database& db, const WriteContext& ctx)
+    : m_db(db), m_ctx(ctx), m_recorded_at(format_time(ctx.now)),
+      m_same(db.sql(), "SELECT 1 FROM consent WHERE contact_id = ? AND purpose IS ? AND "
+                       "channel IS ? AND action = ? AND at = ? AND proof IS ?"),
+      m_insert(db.sql(), "INSERT INTO consent (contact_id, purpose, channel, action, at, source, "
+                         "proof, token, recorded_at, digest, chain) "
+                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") {
+  SQLite::Statement last(db.sql(), "SELECT id, chain FROM consent ORDER BY id DESC LIMIT 1");
+  if (last.executeStep()) {
+    m_last_id = last.getColumn(0).getInt64();
+    m_chain = last.getColumn(1).getString();
+  }
+}
+
+std::optional<std::int64_t> ConsentWriter::append(std::int64_t contact_id,
+                                                  const ConsentChange& change,
+                                                  const std::optional<std::string>& token_hash) {
+  const std::string at = change.at ? format_time(*change.at) : m_recorded_at;
+  const std::string& source = change.source ? *change.source : m_ctx.source;
   auto bind_opt = [](SQLite::Statement& s, int i, const std::optional<std::string>& v) {
     if (v)
       s.bind(i, *v);
     else
       s.bind(i);
   };
-  bind_opt(same, 2, change.purpose);
-  bind_opt(same, 3, change.channel);
-  same.bind(4, change.action);
-  same.bind(5, at);
-  bind_opt(same, 6, change.proof);
-  if (same.executeStep())
+  // Entries are deduplicated on (contact, purpose, channel, action, time,
+  // proof), so a repeated command or import adds nothing.
+  m_same.reset();
+  m_same.bind(1, contact_id);
+  bind_opt(m_same, 2, change.purpose);
+  bind_opt(m_same, 3, change.channel);
+  m_same.bind(4, change.action);
+  m_same.bind(5, at);
+  bind_opt(m_same, 6, change.proof);
+  if (m_same.executeStep())
     return std::nullopt;
 
-  std::string previous;
-  {
-    SQLite::Statement last(db.sql(), "SELECT chain FROM consent ORDER BY id DESC LIMIT 1");
-    if (last.executeStep())
-      previous = last.getColumn(0).getString();
-  }
   const std::string digest = sha256_hex(digest_content(contact_id, change.purpose, change.channel,
                                                        change.action, at, source, change.proof));
-  const std::string chain = chain_of(previous, digest);
-  SQLite::Statement insert(db.sql(),
-                           "INSERT INTO consent (contact_id, purpose, channel, action, at, source, "
-                           "proof, token, recorded_at, digest, chain) "
-                           "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)");
-  insert.bind(1, contact_id);
-  bind_opt(insert, 2, change.purpose);
-  bind_opt(insert, 3, change.channel);
-  insert.bind(4, change.action);
-  insert.bind(5, at);
-  bind_opt(insert, 6, source);
-  bind_opt(insert, 7, change.proof);
-  bind_opt(insert, 8, token_hash);
-  insert.bind(9, recorded_at);
-  insert.bind(10, digest);
-  insert.bind(11, chain);
-  insert.exec();
-  const std::int64_t id = db.sql().getLastInsertRowid();
-  SQLite::Statement head(db.sql(), "INSERT INTO meta (key, value) VALUES ('consent_head', ?) "
-                                   "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
-  head.bind(1, fmt::format("{} {}", id, chain));
-  head.exec();
+  m_chain = chain_of(m_chain, digest);
+  m_insert.reset();
+  m_insert.bind(1, contact_id);
+  bind_opt(m_insert, 2, change.purpose);
+  bind_opt(m_insert, 3, change.channel);
+  m_insert.bind(4, change.action);
+  m_insert.bind(5, at);
+  m_insert.bind(6, source);
+  bind_opt(m_insert, 7, change.proof);
+  bind_opt(m_insert, 8, token_hash);
+  m_insert.bind(9, m_recorded_at);
+  m_insert.bind(10, digest);
+  m_insert.bind(11, m_chain);
+  m_insert.exec();
+  m_last_id = m_db.sql().getLastInsertRowid();
+  m_dirty = true;
 
-  std::string detail = "{\"entry\":" + std::to_string(id);
-  detail += ",\"purpose\":" + (change.purpose ? json_string(*change.purpose) : "null");
-  detail += ",\"channel\":" + (change.channel ? json_string(*change.channel) : "null");
-  detail += ",\"at\":" + json_string(at) + "}";
-  SQLite::Statement h(db.sql(), "INSERT INTO history (contact_id, at, action, source, detail) "
-                                "VALUES (?, ?, ?, ?, ?)");
-  h.bind(1, contact_id);
-  h.bind(2, recorded_at);
-  h.bind(3, "consent." + change.action);
-  bind_opt(h, 4, source);
-  h.bind(5, detail);
-  h.exec();
+  return m_last_id;
+}
+
+void ConsentWriter::finish() {
+  if (!m_dirty)
+    return;
+  SQLite::Statement head(m_db.sql(), "INSERT INTO meta (key, value) VALUES ('consent_head', ?) "
+                                     "ON CONFLICT (key) DO UPDATE SET value = excluded.value");
+  head.bind(1, fmt::format("{} {}", m_last_id, m_chain));
+  head.exec();
+  m_dirty = false;
+}
+
+std::optional<std::int64_t> append_consent_entry(Database& db, std::int64_t contact_id,
+                                                 const ConsentChange& change,
+                                                 const std::optional<std::string>& token_hash,
+                                                 const WriteContext& ctx) {
+  ConsentWriter writer(db, ctx);
+  auto id = writer.append(contact_id, change, token_hash);
+  writer.finish();
   return id;
 }
 
@@ -258,9 +266,11 @@ std::size_t append_consent(Database& db, std::span<const Purpose> purposes,
   std::size_t added = 0;
   try {
     db.write([&] {
+      ConsentWriter writer(db, ctx);
       for (auto id : ids)
-        if (append_consent_entry(db, id, change, std::nullopt, ctx))
+        if (writer.append(id, change, std::nullopt))
           ++added;
+      writer.finish();
     });
   } catch (const std::exception& e) {
     throw_sqlite_error(e, "cannot record consent");

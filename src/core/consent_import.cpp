@@ -2,6 +2,7 @@
 
 #include <crm/error.hpp>
 #include <crm/import.hpp>
+#include <crm/normalize.hpp>
 #include <crm/readers.hpp>
 
 #include <fmt/format.h>
@@ -9,6 +10,9 @@
 #include <algorithm>
 #include <array>
 #include <cctype>
+#include <charconv>
+
+#include <SQLiteCpp/SQLiteCpp.h>
 
 namespace crm {
 
@@ -38,6 +42,50 @@ std::optional<std::string> value(const InputRecord& record, std::optional<std::s
 
 struct DryRunDone {};
 
+// Finds contacts by one kind of reference with one prepared statement.
+class RefLookup {
+public:
+  RefLookup(Database& db, std::string_view kind, std::string country)
+      : m_kind(kind), m_country(std::move(country)), m_query(db.sql(), sql_for(kind)) {}
+
+  std::optional<std::int64_t> find(const std::string& ref) {
+    m_query.reset();
+    if (m_kind == "contact_id" || m_kind == "id") {
+      std::int64_t id = 0;
+      auto [end, ec] = std::from_chars(ref.data(), ref.data() + ref.size(), id);
+      if (ec != std::errc() || end != ref.data() + ref.size())
+        throw Error(Exit::data, fmt::format("invalid contact id '{}'", ref));
+      m_query.bind(1, id);
+    } else if (m_kind == "email") {
+      m_query.bind(1, email_match_key(normalize_email_display(ref)));
+    } else if (m_kind == "phone") {
+      m_query.bind(1, normalize_phone(ref, m_country));
+    } else {
+      m_query.bind(1, ref);
+    }
+    if (!m_query.executeStep())
+      return std::nullopt;
+    std::int64_t id = m_query.getColumn(0).getInt64();
+    if (m_query.executeStep())
+      throw Error(Exit::data, fmt::format("{} '{}' matches several contacts", m_kind, ref));
+    return id;
+  }
+
+private:
+  static std::string sql_for(std::string_view kind) {
+    if (kind == "email")
+      return "SELECT id FROM contact WHERE email_norm = ? LIMIT 2";
+    if (kind == "external_id")
+      return "SELECT id FROM contact WHERE external_id = ?";
+    if (kind == "phone")
+      return "SELECT id FROM contact WHERE phone = ? LIMIT 2";
+    return "SELECT id FROM contact WHERE id = ?";
+  }
+  std::string m_kind;
+  std::string m_country;
+  SQLite::Statement m_query;
+};
+
 } // namespace
 
 ConsentImportSummary import_consents(Database& db, RecordReader& reader,
@@ -52,13 +100,15 @@ ConsentImportSummary import_consents(Database& db, RecordReader& reader,
   static constexpr std::array<std::pair<std::string_view, std::string_view>, 5> k_refs = {
       {{"contact_id", ""}, {"id", ""}, {"email", ""}, {"external_id", "ext:"}, {"phone", "tel:"}}};
   std::optional<std::size_t> ref_column;
-  std::string_view ref_prefix;
+  std::string_view ref_kind;
   for (const auto& [name, prefix] : k_refs)
     if (auto c = column(reader, name)) {
       ref_column = c;
-      ref_prefix = prefix;
+      ref_kind = name;
       break;
     }
+  ConsentWriter* writer = nullptr;
+  RefLookup* lookup = nullptr;
   if (more && !ref_column)
     throw Error(Exit::data, "consent import: the input names no contact",
                 "give a column contact_id, id, email, external_id or phone");
@@ -89,7 +139,7 @@ ConsentImportSummary import_consents(Database& db, RecordReader& reader,
       return reject("no contact");
     std::optional<std::int64_t> id;
     try {
-      id = resolve_ref(db, std::string(ref_prefix) + *ref, ctx.default_country);
+      id = lookup->find(*ref);
     } catch (const Error& e) {
       return reject(e.what());
     }
@@ -115,21 +165,40 @@ ConsentImportSummary import_consents(Database& db, RecordReader& reader,
     } catch (const Error& e) {
       return reject(e.what());
     }
-    if (append_consent_entry(db, *id, change, std::nullopt, ctx))
+    if (writer->append(*id, change, std::nullopt))
       ++summary.added;
     else
       ++summary.unchanged;
   };
 
+  // A larger page cache while importing: ledger, index and history pages
+  // otherwise spill to the WAL and are read back again and again.
+  const int cache_before = db.sql().execAndGet("PRAGMA cache_size").getInt();
+  db.sql().exec("PRAGMA cache_size = -131072");
+  struct RestoreCache {
+    Database& db;
+    int before;
+    ~RestoreCache() {
+      try {
+        db.sql().exec(fmt::format("PRAGMA cache_size = {}", before));
+      } catch (...) {
+      }
+    }
+  } restore{db, cache_before};
   try {
     while (more) {
       db.write([&] {
+        ConsentWriter batch_writer(db, ctx);
+        RefLookup batch_lookup(db, ref_kind, ctx.default_country);
+        writer = &batch_writer;
+        lookup = &batch_lookup;
         std::size_t n = 0;
         while (more && (options.batch == 0 || n < options.batch || options.dry_run)) {
           one_row();
           ++n;
           more = reader.next(record);
         }
+        batch_writer.finish();
         if (options.dry_run)
           throw DryRunDone{};
       });

@@ -531,8 +531,18 @@ void search_contacts(Database& db, std::string_view text, std::int64_t limit,
 std::vector<HistoryEntry> contact_history(Database& db, std::int64_t id) {
   std::vector<HistoryEntry> entries;
   try {
-    SQLite::Statement q(db.sql(), "SELECT id, contact_id, at, action, source, detail FROM history "
-                                  "WHERE contact_id = ? ORDER BY id");
+    // Consent ledger entries are part of the history as they are: the
+    // ledger is append-only, so they are read from it, not written twice.
+    SQLite::Statement q(
+        db.sql(),
+        "SELECT id, contact_id, at, action, source, detail FROM ("
+        " SELECT id, contact_id, at, action, source, detail, 0 AS kind FROM history"
+        " WHERE contact_id = ?1"
+        " UNION ALL"
+        " SELECT id, contact_id, recorded_at, 'consent.' || action, source,"
+        "  json_object('entry', id, 'purpose', purpose, 'channel', channel, 'at', at,"
+        "              'proof', proof), 1 FROM consent WHERE contact_id = ?1)"
+        " ORDER BY at, kind, id");
     q.bind(1, static_cast<std::int64_t>(id));
     while (q.executeStep())
       entries.push_back({q.getColumn(0).getInt64(), q.getColumn(1).getInt64(),
