@@ -5,7 +5,7 @@
 # bash-completion/completions/crm. It is static: it never runs crm.
 
 # Options that take a value, of every command (global ones included).
-_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param "
+_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param --label "
 
 _crm_contact_fields="id external_id email phone first_name last_name company street postcode city country birthdate stage owner source created_at updated_at tags attr."
 
@@ -35,6 +35,7 @@ _crm_options() {
     "export members") own="--where --sort --limit -o --output" ;;
     "export report") own="--param -o --output" ;;
     "db query") own="--param" ;;
+    "score list") own="--label --where --limit" ;;
   esac
   printf '%s\n' "$global $own"
 }
@@ -46,6 +47,7 @@ _crm_subcommands() {
     db) echo "migrate check backup vacuum stats schema query" ;;
     export) echo "contacts events consents scores runs members tasks report" ;;
     config) echo "check show" ;;
+    score) echo "run show list explain" ;;
   esac
 }
 
@@ -149,6 +151,10 @@ _crm() {
     --fields)
       if [[ "$cmd $sub" == "contact history" ]]; then
         _crm_list "id contact_id at action source detail help" "$cur"
+      elif [[ "$cmd $sub" == "score explain" ]]; then
+        _crm_list "contact_id model part points reason help" "$cur"
+      elif [[ "$cmd" == "score" ]]; then
+        _crm_list "contact_id model value label at help" "$cur"
       elif [[ "$cmd $sub" == "contact task" ]]; then
         _crm_list "id contact_id owner due_at text created_at done_at first_name last_name email phone help" "$cur"
       else
@@ -165,6 +171,10 @@ _crm() {
       [[ ${COMPREPLY[0]:-} == attr. ]] && compopt -o nospace 2>/dev/null
       return
       ;;
+    --label)
+      mapfile -t COMPREPLY < <(compgen -W "champions loyal potential_loyalist new promising need_attention about_to_sleep at_risk cannot_lose hibernating A B C promoter passive detractor active lapsed" -- "$cur")
+      return
+      ;;
     --from | --to | --param)
       return
       ;;
@@ -178,14 +188,14 @@ _crm() {
     return
   fi
 
-  local commands="init contact export db config completion help"
+  local commands="init contact score export db config completion help"
   case "${#path[@]}" in
     0)
       mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
       ;;
     1)
       case "$cmd" in
-        contact | export | db | config)
+        contact | score | export | db | config)
           mapfile -t COMPREPLY < <(compgen -W "$(_crm_subcommands "$cmd")" -- "$cur")
           ;;
         completion)
@@ -206,6 +216,9 @@ _crm() {
           ;;
         "export report")
           mapfile -t COMPREPLY < <(compgen -W "summary abc rfm consent-coverage" -- "$cur")
+          ;;
+        "score run" | "score list")
+          mapfile -t COMPREPLY < <(compgen -W "rfm abc lead nps churn" -- "$cur")
           ;;
         help\ *)
           mapfile -t COMPREPLY < <(compgen -W "$(_crm_subcommands "$sub")" -- "$cur")

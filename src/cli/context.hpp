@@ -92,5 +92,6 @@ SqlFilter where_filter(Context& ctx, const std::string& expression);
 void register_db(CLI::App& command, Context& ctx);
 void register_config(CLI::App& command, Context& ctx);
 void register_completion(CLI::App& command, Context& ctx);
+void register_score(CLI::App& command, Context& ctx);
 
 } // namespace crm::cli

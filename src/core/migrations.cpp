@@ -194,8 +194,32 @@ CREATE INDEX event_by_touchpoint ON event(touchpoint, at);
 CREATE INDEX event_by_batch ON event(batch_id) WHERE batch_id IS NOT NULL;
 )sql";
 
+// 7: scores (crm score); one row per contact and model, replaced by each run
+// of the model, and the parts that add up to it, in order, each with the
+// reason in words. value and points are fixed-point with two decimals.
+constexpr std::string_view k_scores = R"sql(
+CREATE TABLE score (
+  contact_id INTEGER NOT NULL REFERENCES contact(id),
+  model      TEXT NOT NULL,
+  value      REAL,
+  label      TEXT,
+  at         TEXT NOT NULL,
+  PRIMARY KEY (contact_id, model)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX score_by_model ON score(model, label);
+CREATE TABLE score_part (
+  contact_id INTEGER NOT NULL REFERENCES contact(id),
+  model      TEXT NOT NULL,
+  ord        INTEGER NOT NULL,
+  points     REAL NOT NULL,
+  reason     TEXT NOT NULL,
+  PRIMARY KEY (contact_id, model, ord)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX score_part_by_model ON score_part(model);
+)sql";
+
 constexpr std::array k_migrations = {k_contacts, k_imports, k_import_undo, k_dedupe, k_tasks,
-                                     k_journey};
+                                     k_journey, k_scores};
 
 } // namespace
 

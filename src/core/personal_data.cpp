@@ -19,6 +19,10 @@ constexpr std::array k_tables = {
     PersonalTable{"task", "contact_id", BlocksDelete::no, OnMerge::move},
     // A merged duplicate's journey is the survivor's journey.
     PersonalTable{"event", "contact_id", BlocksDelete::no, OnMerge::move},
+    // Scores are computed, not given: a merged duplicate's are dropped and
+    // the survivor is scored again by the next run.
+    PersonalTable{"score_part", "contact_id", BlocksDelete::no, OnMerge::drop},
+    PersonalTable{"score", "contact_id", BlocksDelete::no, OnMerge::drop},
 };
 
 } // namespace

@@ -1,0 +1,65 @@
+#include <crm/score.hpp>
+
+#include <fmt/core.h>
+
+#include <SQLiteCpp/SQLiteCpp.h>
+
+namespace crm {
+
+// The consent ledger is a capability of its own; the gate reads only the
+// columns of its contract (contact_id, purpose, action, at) and ledger order
+// (rowid), so it works with any ledger of that shape.
+std::unordered_map<std::int64_t, std::string>
+profiling_refusals(Database& db, std::string_view requires_consent, TimePoint now,
+                   std::optional<std::int64_t> contact_id) {
+  std::unordered_map<std::int64_t, std::string> refused;
+  SQLite::Statement exists(db.sql(),
+                           "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'consent'");
+  if (!exists.executeStep())
+    return refused;
+  const std::string sql = fmt::format(R"sql(
+WITH latest AS (
+  SELECT contact_id, purpose, action, at FROM (
+    SELECT k.contact_id, k.purpose, k.action, k.at,
+           row_number() OVER (PARTITION BY k.contact_id, k.purpose
+                              ORDER BY k.at DESC, k.rowid DESC) AS n
+    FROM consent k
+    WHERE k.purpose IN ('profiling', ?1) AND k.at <= ?2 {0})
+  WHERE n = 1)
+SELECT c.id, o.action, o.at, r.action, r.at FROM contact c
+LEFT JOIN latest o ON o.contact_id = c.id AND o.purpose = 'profiling'
+LEFT JOIN latest r ON r.contact_id = c.id AND r.purpose = ?1
+WHERE {1} (o.action = 'object'
+           OR (?1 <> '' AND (r.action IS NULL OR r.action NOT IN ('grant', 'confirm'))))
+)sql",
+                                      contact_id ? "AND k.contact_id = ?3" : "",
+                                      contact_id ? "c.id = ?3 AND" : "");
+  SQLite::Statement q(db.sql(), sql);
+  q.bind(1, std::string(requires_consent));
+  q.bind(2, format_time(now));
+  if (contact_id)
+    q.bind(3, *contact_id);
+  while (q.executeStep()) {
+    const std::int64_t id = q.getColumn(0).getInt64();
+    std::string why;
+    if (!q.getColumn(1).isNull() && q.getColumn(1).getString() == "object") {
+      why = fmt::format("objected to profiling on {}", q.getColumn(2).getString());
+    } else if (q.getColumn(3).isNull()) {
+      why = fmt::format("no '{}' consent, which [score].requires_consent demands",
+                        requires_consent);
+    } else {
+      const std::string action = q.getColumn(3).getString();
+      const std::string at = q.getColumn(4).getString();
+      if (action == "request")
+        why = fmt::format("'{}' consent requested on {} but not confirmed", requires_consent, at);
+      else
+        why = fmt::format("'{}' consent: the latest entry is '{}' on {}, not a grant",
+                          requires_consent, action, at);
+      why += " ([score].requires_consent demands a grant)";
+    }
+    refused.emplace(id, std::move(why));
+  }
+  return refused;
+}
+
+} // namespace crm
