@@ -35,7 +35,7 @@ _crm_options() {
     "export members") own="--where --sort --limit -o --output" ;;
     "export report") own="--param -o --output" ;;
     "db query") own="--param" ;;
-    "score list") own="--label --where --limit" ;;
+    "score list") own="--label --where --sort --limit" ;;
   esac
   printf '%s\n' "$global $own"
 }
@@ -163,6 +163,10 @@ _crm() {
       return
       ;;
     --sort)
+      if [[ "$cmd" == "score" ]]; then
+        _crm_list "contact_id value label at -contact_id -value -label -at" "$cur"
+        return
+      fi
       _crm_list "$_crm_contact_fields -id -external_id -email -phone -first_name -last_name -company -street -postcode -city -country -birthdate -stage -owner -source -created_at -updated_at -attr." "$cur"
       return
       ;;

@@ -178,6 +178,7 @@ complete -c crm -n '__crm_in score run' -a 'rfm abc lead nps churn' -d 'Model'
 complete -c crm -n '__crm_at score list' -a 'rfm abc lead nps churn' -d 'Model'
 complete -c crm -n '__crm_in score list' -l label -x -a 'champions loyal potential_loyalist new promising need_attention about_to_sleep at_risk cannot_lose hibernating A B C promoter passive detractor active lapsed' -d 'Only scores with this label'
 complete -c crm -n '__crm_in score list' -l where -x -d 'Only contacts matching this filter'
+complete -c crm -n '__crm_in score list' -l sort -x -a 'contact_id value label at -contact_id -value -label -at' -d 'Sort by FIELD[,-FIELD]'
 complete -c crm -n '__crm_in score list' -l limit -x -d 'At most N rows'
 
 # crm export

@@ -59,13 +59,24 @@ struct ScoreRunSummary {
 std::vector<ScoreRunSummary> run_scores(Database& db, const Config& config,
                                         std::span<const std::string> models, TimePoint now);
 
-// Calls `row` for each stored score of `model`, by contact id; only those
-// with `label` if given, and only contacts matching `where` (a compiled
-// filter over `c`) if given. Throws Error(Exit::not_found) for an unknown
-// model.
+// A --sort key of `score list`: contact_id, value, label or at.
+struct ScoreSort {
+  std::string column;
+  bool descending = false;
+};
+
+// Parses a --sort list ("value,-at"; '-' is descending). Throws
+// Error(Exit::usage) naming an unknown column.
+std::vector<ScoreSort> parse_score_sort(std::string_view text);
+
+// Calls `row` for each stored score of `model`, in `sort` order, then by
+// contact id; only those with `label` if given, and only contacts matching
+// `where` (a compiled filter over `c`) if given. Throws
+// Error(Exit::not_found) for an unknown model.
 void list_scores(Database& db, std::string_view model, const std::optional<std::string>& label,
                  const std::optional<SqlFilter>& where,
-                 const std::function<void(const Score&)>& row);
+                 const std::function<void(const Score&)>& row,
+                 const std::vector<ScoreSort>& sort = {});
 
 // The stored scores of a contact, in score_models() order.
 std::vector<Score> contact_scores(Database& db, std::int64_t contact_id);

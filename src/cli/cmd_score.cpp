@@ -150,7 +150,7 @@ void register_score(CLI::App& command, Context& ctx) {
   auto* list = command.add_subcommand("list", "The scores of a model, by contact id");
   struct ListArgs {
     std::string model;
-    std::optional<std::string> label, where;
+    std::optional<std::string> label, where, sort;
     std::optional<std::int64_t> limit;
   };
   auto l = std::make_shared<ListArgs>();
@@ -158,6 +158,8 @@ void register_score(CLI::App& command, Context& ctx) {
   list->add_option("--label", l->label, "Only scores with this label (segment, class, group)")
       ->type_name("L");
   list->add_option("--where", l->where, "Only contacts matching this filter")->type_name("EXPR");
+  list->add_option("--sort", l->sort, "Sort by FIELD[,-FIELD] (contact_id, value, label, at)")
+      ->type_name("FIELDS");
   list->add_option("--limit", l->limit, "At most N rows")->type_name("N")->check(
       CLI::PositiveNumber);
   list->callback([&ctx, l] {
@@ -168,6 +170,9 @@ void register_score(CLI::App& command, Context& ctx) {
       std::optional<SqlFilter> where;
       if (l->where)
         where = where_filter(ctx, *l->where);
+      std::vector<ScoreSort> sort;
+      if (l->sort)
+        sort = parse_score_sort(*l->sort);
       Rows rows(ctx, k_score_columns);
       std::int64_t n = 0;
       list_scores(ctx.database(), l->model, l->label, where, [&](const Score& s) {
@@ -175,7 +180,7 @@ void register_score(CLI::App& command, Context& ctx) {
           return;
         ++n;
         rows.row(score_cells(s));
-      });
+      }, sort);
       rows.finish();
       if (l->model == "nps") {
         if (auto o = overall_nps(ctx.database()))

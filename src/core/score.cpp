@@ -9,6 +9,7 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
+#include <cassert>
 #include <array>
 #include <cmath>
 #include <map>
@@ -659,9 +660,31 @@ std::vector<ScoreRunSummary> run_scores(Database& db, const Config& config,
   return summaries;
 }
 
+std::vector<ScoreSort> parse_score_sort(std::string_view text) {
+  std::vector<ScoreSort> keys;
+  std::size_t begin = 0;
+  while (begin <= text.size()) {
+    const std::size_t end = std::min(text.find(',', begin), text.size());
+    std::string_view key = text.substr(begin, end - begin);
+    ScoreSort sort;
+    if (key.starts_with('-')) {
+      sort.descending = true;
+      key.remove_prefix(1);
+    }
+    if (key != "contact_id" && key != "value" && key != "label" && key != "at")
+      throw Error(Exit::usage, fmt::format("unknown sort field '{}'", key),
+                  "score lists sort by contact_id, value, label, at (-FIELD: descending)");
+    sort.column = std::string(key);
+    keys.push_back(std::move(sort));
+    begin = end + 1;
+  }
+  return keys;
+}
+
 void list_scores(Database& db, std::string_view model, const std::optional<std::string>& label,
                  const std::optional<SqlFilter>& where,
-                 const std::function<void(const Score&)>& row) {
+                 const std::function<void(const Score&)>& row,
+                 const std::vector<ScoreSort>& sort) {
   check_score_model(model);
   std::string sql = "SELECT s.contact_id, s.model, s.value, s.label, s.at FROM score s "
                     "JOIN contact c ON c.id = s.contact_id WHERE s.model = ?";
@@ -669,7 +692,14 @@ void list_scores(Database& db, std::string_view model, const std::optional<std::
     sql += " AND s.label = ?";
   if (where)
     sql += " AND (" + where->sql + ")";
-  sql += " ORDER BY s.contact_id";
+  sql += " ORDER BY ";
+  for (const auto& key : sort) {
+    // The column is one of parse_score_sort's four names, never user text.
+    assert(key.column == "contact_id" || key.column == "value" || key.column == "label" ||
+           key.column == "at");
+    sql += fmt::format("s.{}{}, ", key.column, key.descending ? " DESC" : "");
+  }
+  sql += "s.contact_id";
   db.read([&] {
     SQLite::Statement q(db.sql(), sql);
     int i = 1;

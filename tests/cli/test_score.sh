@@ -78,6 +78,14 @@ expect_out "1,12.93"
 crm score list lead --limit 2 -f csv --no-header --fields contact_id
 expect_out "1
 2"
+crm score list lead --sort=-value,contact_id -f csv --no-header --fields contact_id,value
+expect_out "1,12.93
+2,0.00
+3,0.00"
+crm score list lead --sort score
+expect_status 64
+expect_err "crm: unknown sort field 'score'
+score lists sort by contact_id, value, label, at (-FIELD: descending)"
 crm score list nps -f csv --no-header
 expect_out "2,nps,9.00,promoter,2026-11-22T09:30:00Z"
 expect_err "nps 100.00 over 1 rated contacts: 1 promoters, 0 passives, 0 detractors"
