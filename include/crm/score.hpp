@@ -101,8 +101,7 @@ struct Explanation {
 // Error(Exit::not_found) if unknown), else of every model, in score_models()
 // order. Asks the profiling gate as of `now` for contacts without a score,
 // and for those whose objection came after their score was computed.
-std::vector<Explanation> explain_scores(Database& db, const Config& config,
-                                        std::int64_t contact_id,
+std::vector<Explanation> explain_scores(Database& db, const Config& config, std::int64_t contact_id,
                                         const std::optional<std::string>& model, TimePoint now);
 
 // The profiling gate. When the database has a `consent` table, a contact

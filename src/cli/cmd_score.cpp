@@ -98,8 +98,8 @@ std::string total_reason(const Explanation& e) {
   } else {
     what = "lead points";
   }
-  std::string text = fmt::format("= {}: the sum of the parts; {}; computed {}", fixed2(s.value),
-                                 what, s.at);
+  std::string text =
+      fmt::format("= {}: the sum of the parts; {}; computed {}", fixed2(s.value), what, s.at);
   if (!e.note.empty())
     text += "; note: " + e.note;
   return text;
@@ -160,8 +160,9 @@ void register_score(CLI::App& command, Context& ctx) {
   list->add_option("--where", l->where, "Only contacts matching this filter")->type_name("EXPR");
   list->add_option("--sort", l->sort, "Sort by FIELD[,-FIELD] (contact_id, value, label, at)")
       ->type_name("FIELDS");
-  list->add_option("--limit", l->limit, "At most N rows")->type_name("N")->check(
-      CLI::PositiveNumber);
+  list->add_option("--limit", l->limit, "At most N rows")
+      ->type_name("N")
+      ->check(CLI::PositiveNumber);
   list->callback([&ctx, l] {
     ctx.action = [&ctx, l] {
       if (fields_help(ctx, k_score_columns))
@@ -175,12 +176,15 @@ void register_score(CLI::App& command, Context& ctx) {
         sort = parse_score_sort(*l->sort);
       Rows rows(ctx, k_score_columns);
       std::int64_t n = 0;
-      list_scores(ctx.database(), l->model, l->label, where, [&](const Score& s) {
-        if (l->limit && n >= *l->limit)
-          return;
-        ++n;
-        rows.row(score_cells(s));
-      }, sort);
+      list_scores(
+          ctx.database(), l->model, l->label, where,
+          [&](const Score& s) {
+            if (l->limit && n >= *l->limit)
+              return;
+            ++n;
+            rows.row(score_cells(s));
+          },
+          sort);
       rows.finish();
       if (l->model == "nps") {
         if (auto o = overall_nps(ctx.database()))
@@ -212,8 +216,8 @@ void register_score(CLI::App& command, Context& ctx) {
       const auto ids = ctx.resolve({e->ref});
       Rows rows(ctx, k_explain_columns);
       for (const auto id : ids) {
-        for (const auto& x : explain_scores(ctx.database(), ctx.config(), id, e->model,
-                                            ctx.now())) {
+        for (const auto& x :
+             explain_scores(ctx.database(), ctx.config(), id, e->model, ctx.now())) {
           if (!x.score) {
             rows.row({id, x.model, std::monostate{}, std::monostate{}, x.note});
             continue;

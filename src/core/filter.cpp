@@ -667,7 +667,8 @@ private:
       if (n.size() == k_attr_prefix.size()) {
         fail(name, fmt::format("'{}' without a name", n), "write attr.NAME, such as attr.industry");
       }
-      return Operand{nullptr, std::string(n.substr(k_attr_prefix.size())), std::string(n), {}, false};
+      return Operand{
+          nullptr, std::string(n.substr(k_attr_prefix.size())), std::string(n), {}, false};
     }
     if (auto field = find_field(n)) {
       return Operand{field, {}, std::string(n), {}, false};
@@ -696,7 +697,8 @@ private:
                        fmt::join(models, ", ")));
     }
     if (model == "abc" && !label) {
-      fail(name, "score.abc has only a label", "write score.abc.label, such as score.abc.label = \"A\"");
+      fail(name, "score.abc has only a label",
+           "write score.abc.label, such as score.abc.label = \"A\"");
     }
     Operand operand;
     operand.name = std::string(n);

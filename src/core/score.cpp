@@ -9,8 +9,8 @@
 #include <toml++/toml.h>
 
 #include <algorithm>
-#include <cassert>
 #include <array>
+#include <cassert>
 #include <cmath>
 #include <map>
 #include <numeric>
@@ -37,11 +37,16 @@ struct SegmentCells {
   std::string_view frequency;
 };
 constexpr std::array k_default_segments = {
-    SegmentCells{"hibernating", "12", "12"},    SegmentCells{"at_risk", "12", "34"},
-    SegmentCells{"cannot_lose", "12", "5"},     SegmentCells{"about_to_sleep", "3", "12"},
-    SegmentCells{"need_attention", "3", "3"},   SegmentCells{"loyal", "34", "45"},
-    SegmentCells{"promising", "4", "1"},        SegmentCells{"potential_loyalist", "45", "23"},
-    SegmentCells{"new", "5", "1"},              SegmentCells{"champions", "5", "45"},
+    SegmentCells{"hibernating", "12", "12"},
+    SegmentCells{"at_risk", "12", "34"},
+    SegmentCells{"cannot_lose", "12", "5"},
+    SegmentCells{"about_to_sleep", "3", "12"},
+    SegmentCells{"need_attention", "3", "3"},
+    SegmentCells{"loyal", "34", "45"},
+    SegmentCells{"promising", "4", "1"},
+    SegmentCells{"potential_loyalist", "45", "23"},
+    SegmentCells{"new", "5", "1"},
+    SegmentCells{"champions", "5", "45"},
 };
 
 using Grid = std::array<std::array<std::string, 5>, 5>; // [R-1][F-1]
@@ -105,8 +110,7 @@ class ModelRun {
 public:
   ModelRun(Database& db, const Config& config, TimePoint now,
            const std::unordered_map<std::int64_t, std::string>& refused)
-      : m_db(db), m_config(config), m_now(now), m_now_text(format_time(now)), m_refused(refused) {
-  }
+      : m_db(db), m_config(config), m_now(now), m_now_text(format_time(now)), m_refused(refused) {}
 
   std::vector<Result> run(std::string_view model) {
     if (model == "rfm")
@@ -217,7 +221,8 @@ GROUP BY e.contact_id ORDER BY e.contact_id
   std::vector<Result> rfm() {
     const Duration window = window_of(section(m_config, "rfm"), k_default_window);
     const auto all = customers(shift(m_now, window, -1));
-    const auto r = rank(all, [](const Customer& a, const Customer& b) { return a.last_at > b.last_at; });
+    const auto r =
+        rank(all, [](const Customer& a, const Customer& b) { return a.last_at > b.last_at; });
     const auto f =
         rank(all, [](const Customer& a, const Customer& b) { return a.frequency > b.frequency; });
     const auto m =
@@ -237,9 +242,9 @@ GROUP BY e.contact_id ORDER BY e.contact_id
           {r[i] * 10000,
            fmt::format("recency {} of 5 (x100): the last purchase was on {}, {} before {}", r[i],
                        day_of(c.last_at), days_text(days), day_of(m_now_text))});
-      res.parts.push_back({f[i] * 1000, fmt::format("frequency {} of 5 (x10): {} purchase{} in {}",
-                                                    f[i], c.frequency, c.frequency == 1 ? "" : "s",
-                                                    in_window)});
+      res.parts.push_back(
+          {f[i] * 1000, fmt::format("frequency {} of 5 (x10): {} purchase{} in {}", f[i],
+                                    c.frequency, c.frequency == 1 ? "" : "s", in_window)});
       res.parts.push_back({m[i] * 100, fmt::format("monetary {} of 5 (x1): {} {} spent in {}", m[i],
                                                    fixed2(c.monetary), currency, in_window)});
       out.push_back(std::move(res));
@@ -318,8 +323,8 @@ WHERE n = 1 ORDER BY contact_id
       res.label = group;
       res.parts.push_back(
           {rating * 100, fmt::format("latest rating {} of 10, given on {} ({}); {} is a {}", rating,
-                                     day_of(q.getColumn(2).getString()),
-                                     q.getColumn(3).getString(), range, group)});
+                                     day_of(q.getColumn(2).getString()), q.getColumn(3).getString(),
+                                     range, group)});
       out.push_back(std::move(res));
     }
     return out;
@@ -354,20 +359,19 @@ GROUP BY e.contact_id ORDER BY e.contact_id
       if (refused(b.id))
         continue;
       if (b.count >= 2)
-        gaps.push_back(std::max(k_min_gap_days,
-                                days_between(time_of(b.first), time_of(b.last)) /
-                                    static_cast<double>(b.count - 1)));
+        gaps.push_back(std::max(k_min_gap_days, days_between(time_of(b.first), time_of(b.last)) /
+                                                    static_cast<double>(b.count - 1)));
       buyers.push_back(std::move(b));
     }
     double median = k_fallback_gap_days;
-    std::string median_text = fmt::format("nobody bought twice, so a gap of {:.0f} days is assumed",
-                                          k_fallback_gap_days);
+    std::string median_text =
+        fmt::format("nobody bought twice, so a gap of {:.0f} days is assumed", k_fallback_gap_days);
     if (!gaps.empty()) {
       std::sort(gaps.begin(), gaps.end());
       const std::size_t n = gaps.size();
       median = n % 2 == 1 ? gaps[n / 2] : (gaps[n / 2 - 1] + gaps[n / 2]) / 2.0;
-      median_text = fmt::format("the median gap of the {} repeat customers, {:.1f} days, is used",
-                                n, median);
+      median_text =
+          fmt::format("the median gap of the {} repeat customers, {:.1f} days, is used", n, median);
     }
     std::vector<Result> out;
     out.reserve(buyers.size());
@@ -455,13 +459,14 @@ GROUP BY e.contact_id ORDER BY e.contact_id
                   fmt::format("score.lead.rules[{}].when: {}", rule.number - 1, e.what()),
                   e.hint());
     }
-    SQLite::Statement q(m_db.sql(),
-                        fmt::format("SELECT c.id FROM contact c WHERE {} ORDER BY c.id", filter.sql));
+    SQLite::Statement q(
+        m_db.sql(), fmt::format("SELECT c.id FROM contact c WHERE {} ORDER BY c.id", filter.sql));
     bind_all(q, filter.params);
-    const std::string reason =
-        rule.description
-            ? fmt::format("{}: matches '{}' ({} points)", *rule.description, *rule.when, rule.points)
-            : fmt::format("matches '{}' ({} points, rule {})", *rule.when, rule.points, rule.number);
+    const std::string reason = rule.description
+                                   ? fmt::format("{}: matches '{}' ({} points)", *rule.description,
+                                                 *rule.when, rule.points)
+                                   : fmt::format("matches '{}' ({} points, rule {})", *rule.when,
+                                                 rule.points, rule.number);
     while (q.executeStep()) {
       const std::int64_t id = q.getColumn(0).getInt64();
       if (auto it = results.find(id); it != results.end())
@@ -495,10 +500,9 @@ GROUP BY e.contact_id ORDER BY e.contact_id
         capped = true;
       }
       const Hundredths h = to_hundredths(points);
-      std::string what = fmt::format("{} '{}' event{} {}", count, *rule.event,
-                                     count == 1 ? "" : "s",
-                                     rule.within ? "in the last " + format_duration(*rule.within)
-                                                 : std::string("so far"));
+      std::string what = fmt::format(
+          "{} '{}' event{} {}", count, *rule.event, count == 1 ? "" : "s",
+          rule.within ? "in the last " + format_duration(*rule.within) : std::string("so far"));
       std::string how = fmt::format("{} points each", rule.points);
       if (rule.half_life)
         how += fmt::format(", half-life {}: {} points fade to {}", format_duration(*rule.half_life),
@@ -683,8 +687,7 @@ std::vector<ScoreSort> parse_score_sort(std::string_view text) {
 
 void list_scores(Database& db, std::string_view model, const std::optional<std::string>& label,
                  const std::optional<SqlFilter>& where,
-                 const std::function<void(const Score&)>& row,
-                 const std::vector<ScoreSort>& sort) {
+                 const std::function<void(const Score&)>& row, const std::vector<ScoreSort>& sort) {
   check_score_model(model);
   std::string sql = "SELECT s.contact_id, s.model, s.value, s.label, s.at FROM score s "
                     "JOIN contact c ON c.id = s.contact_id WHERE s.model = ?";
@@ -721,8 +724,9 @@ std::vector<Score> contact_scores(Database& db, std::int64_t contact_id) {
   while (q.executeStep())
     scores.push_back(read_score(q));
   std::sort(scores.begin(), scores.end(), [](const Score& a, const Score& b) {
-    return model_order(a.model) != model_order(b.model) ? model_order(a.model) < model_order(b.model)
-                                                        : a.model < b.model;
+    return model_order(a.model) != model_order(b.model)
+               ? model_order(a.model) < model_order(b.model)
+               : a.model < b.model;
   });
   return scores;
 }
@@ -746,8 +750,7 @@ std::optional<NpsOverall> overall_nps(Database& db) {
   return o;
 }
 
-std::vector<Explanation> explain_scores(Database& db, const Config& config,
-                                        std::int64_t contact_id,
+std::vector<Explanation> explain_scores(Database& db, const Config& config, std::int64_t contact_id,
                                         const std::optional<std::string>& model, TimePoint now) {
   std::vector<std::string> names;
   if (model) {
@@ -777,11 +780,12 @@ std::vector<Explanation> explain_scores(Database& db, const Config& config,
         p.bind(1, contact_id);
         p.bind(2, name);
         while (p.executeStep())
-          e.parts.push_back({to_hundredths(p.getColumn(0).getDouble()), p.getColumn(1).getString()});
+          e.parts.push_back(
+              {to_hundredths(p.getColumn(0).getDouble()), p.getColumn(1).getString()});
         p.reset();
         if (why != refused.end())
-          e.note = fmt::format("computed before the contact {}; the next run removes it",
-                               why->second);
+          e.note =
+              fmt::format("computed before the contact {}; the next run removes it", why->second);
       } else if (why != refused.end()) {
         e.note = "not scored: " + why->second;
       } else {

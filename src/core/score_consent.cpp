@@ -17,7 +17,8 @@ profiling_refusals(Database& db, std::string_view requires_consent, TimePoint no
                            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'consent'");
   if (!exists.executeStep())
     return refused;
-  const std::string sql = fmt::format(R"sql(
+  const std::string sql =
+      fmt::format(R"sql(
 WITH latest AS (
   SELECT contact_id, purpose, action, at FROM (
     SELECT k.contact_id, k.purpose, k.action, k.at,
@@ -32,8 +33,7 @@ LEFT JOIN latest r ON r.contact_id = c.id AND r.purpose = ?1
 WHERE {1} (o.action = 'object'
            OR (?1 <> '' AND (r.action IS NULL OR r.action NOT IN ('grant', 'confirm'))))
 )sql",
-                                      contact_id ? "AND k.contact_id = ?3" : "",
-                                      contact_id ? "c.id = ?3 AND" : "");
+                  contact_id ? "AND k.contact_id = ?3" : "", contact_id ? "c.id = ?3 AND" : "");
   SQLite::Statement q(db.sql(), sql);
   q.bind(1, std::string(requires_consent));
   q.bind(2, format_time(now));
@@ -45,8 +45,8 @@ WHERE {1} (o.action = 'object'
     if (!q.getColumn(1).isNull() && q.getColumn(1).getString() == "object") {
       why = fmt::format("objected to profiling on {}", q.getColumn(2).getString());
     } else if (q.getColumn(3).isNull()) {
-      why = fmt::format("no '{}' consent, which [score].requires_consent demands",
-                        requires_consent);
+      why =
+          fmt::format("no '{}' consent, which [score].requires_consent demands", requires_consent);
     } else {
       const std::string action = q.getColumn(3).getString();
       const std::string at = q.getColumn(4).getString();

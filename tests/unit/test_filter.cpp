@@ -538,8 +538,8 @@ TEST_CASE("filter refuses a score model that does not exist and a value of the w
   CHECK(f.message == "bad filter expression: unknown score model 'leads' at column 20: write "
                      "score.MODEL or score.MODEL.label; models: rfm, abc, lead, nps, churn");
   CHECK(f.hint.ends_with("\n                     ^"));
-  CHECK(message_of("score = 1").starts_with(
-      "bad filter expression: 'score' without a model at column 1: "));
+  CHECK(message_of("score = 1")
+            .starts_with("bad filter expression: 'score' without a model at column 1: "));
   CHECK(message_of("score.abc >= 1") ==
         "bad filter expression: score.abc has only a label at column 1: write score.abc.label, "
         "such as score.abc.label = \"A\"");

@@ -66,8 +66,8 @@ struct Fixture {
 
   void consent(int contact, std::string_view purpose, std::string_view action,
                std::string_view at) {
-    SQLite::Statement q(db.sql(),
-                        "INSERT INTO consent (contact_id, purpose, action, at) VALUES (?, ?, ?, ?)");
+    SQLite::Statement q(
+        db.sql(), "INSERT INTO consent (contact_id, purpose, action, at) VALUES (?, ?, ?, ?)");
     q.bind(1, contact);
     q.bind(2, std::string(purpose));
     q.bind(3, std::string(action));
@@ -131,8 +131,10 @@ TEST_CASE("rfm ranks customers into quintiles, ties to the lower id first, with 
   CHECK(e.parts[0].reason ==
         "recency 5 of 5 (x100): the last purchase was on 2026-10-20, 32 days before 2026-11-22");
   CHECK(e.parts[1].reason == "frequency 5 of 5 (x10): 10 purchases in the 365d up to 2026-11-22");
-  CHECK(e.parts[2].reason == "monetary 5 of 5 (x1): 1000.00 EUR spent in the 365d up to 2026-11-22");
-  CHECK(f.explain(11, "rfm").note == "not scored: no 'purchase' event (a purchase) up to the last run");
+  CHECK(e.parts[2].reason ==
+        "monetary 5 of 5 (x1): 1000.00 EUR spent in the 365d up to 2026-11-22");
+  CHECK(f.explain(11, "rfm").note ==
+        "not scored: no 'purchase' event (a purchase) up to the last run");
 }
 
 TEST_CASE("rfm ties: equal customers are ranked by id, the lower first and into the better "
@@ -211,8 +213,8 @@ cap = 5
   f.run({"lead"});
   const auto s = f.scores("lead");
   CHECK(s.size() == 3);
-  CHECK(s.at(1).value == 500);            // 4 x 2 = 8, capped at 5
-  CHECK(s.at(2).value == 1000 + 525);     // Germany + 5.25
+  CHECK(s.at(1).value == 500);        // 4 x 2 = 8, capped at 5
+  CHECK(s.at(2).value == 1000 + 525); // Germany + 5.25
   CHECK(s.at(3).value == 0);
   const Explanation e = f.explain(2, "lead");
   REQUIRE(e.parts.size() == 2);
@@ -319,7 +321,7 @@ TEST_CASE("profiling gate: an objection keeps a contact from being scored, and e
   f.consent(1, "profiling", "grant", "2026-01-01T00:00:00Z");
   f.consent(1, "profiling", "object", "2026-02-01T00:00:00Z");
   f.consent(2, "profiling", "object", "2026-01-01T00:00:00Z");
-  f.consent(2, "profiling", "grant", "2026-03-01T00:00:00Z"); // lifted
+  f.consent(2, "profiling", "grant", "2026-03-01T00:00:00Z");  // lifted
   f.consent(3, "profiling", "object", "2026-12-01T00:00:00Z"); // after now
   const auto refused = profiling_refusals(f.db, "", k_now);
   REQUIRE(refused.size() == 1);
