@@ -108,10 +108,12 @@ std::vector<Explanation> explain_scores(Database& db, const Config& config, std:
 // whose latest entry for purpose "profiling" (up to `now`, ties by ledger
 // order) is an objection may not be scored; when `requires_consent` names
 // a purpose, neither may one whose latest entry for it is not a grant or a
-// confirmation. Returns those contacts (only `contact_id` if given) with
+// confirmation, or is one older than `valid_for` (the purpose's lifetime,
+// if it has one). Returns those contacts (only `contact_id` if given) with
 // the reason in words; without a `consent` table, none.
 std::unordered_map<std::int64_t, std::string>
 profiling_refusals(Database& db, std::string_view requires_consent, TimePoint now,
-                   std::optional<std::int64_t> contact_id = std::nullopt);
+                   std::optional<std::int64_t> contact_id = std::nullopt,
+                   std::optional<Duration> valid_for = std::nullopt);
 
 } // namespace crm

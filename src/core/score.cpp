@@ -14,6 +14,7 @@
 #include <cmath>
 #include <map>
 #include <numeric>
+#include <unordered_set>
 
 namespace crm {
 
@@ -562,21 +563,87 @@ GROUP BY e.contact_id ORDER BY e.contact_id
   const std::unordered_map<std::int64_t, std::string>& m_refused;
 };
 
+// A larger page cache for the length of a run: the aggregate over the
+// events and the writes of a model's rows touch far more than the default
+// 2 MiB of pages.
+class RunCache {
+public:
+  explicit RunCache(SQLite::Database& db)
+      : m_db(db), m_before(db.execAndGet("PRAGMA cache_size").getInt()) {
+    m_db.exec("PRAGMA cache_size = -65536");
+  }
+  ~RunCache() {
+    try {
+      m_db.exec(fmt::format("PRAGMA cache_size = {}", m_before));
+    } catch (const std::exception&) {
+      // The connection is closed right after a run; a failure here changes nothing.
+    }
+  }
+  RunCache(const RunCache&) = delete;
+  RunCache& operator=(const RunCache&) = delete;
+
+private:
+  SQLite::Database& m_db;
+  int m_before;
+};
+
+// Replaces the stored scores of `model` by `results` in one transaction.
+// Rows are updated in place and only where they changed, and the rows of
+// contacts (or parts) the run no longer has are deleted: a daily run
+// rewrites what changed, not every row of the model.
 void store(Database& db, std::string_view model, const std::vector<Result>& results,
            const std::string& at) {
+  const std::string name(model);
   db.write([&] {
-    for (const char* sql :
-         {"DELETE FROM score_part WHERE model = ?", "DELETE FROM score WHERE model = ?"}) {
-      SQLite::Statement d(db.sql(), sql);
-      d.bind(1, std::string(model));
-      d.exec();
+    std::unordered_map<std::int64_t, std::int64_t> old_parts; // contact -> its last part
+    {
+      SQLite::Statement q(db.sql(), "SELECT contact_id, max(ord) FROM score_part WHERE model = ? "
+                                    "GROUP BY contact_id");
+      q.bind(1, name);
+      while (q.executeStep())
+        old_parts.emplace(q.getColumn(0).getInt64(), q.getColumn(1).getInt64());
     }
-    SQLite::Statement s(db.sql(), "INSERT INTO score (contact_id, model, value, label, at) "
-                                  "VALUES (?, ?, ?, ?, ?)");
-    SQLite::Statement p(db.sql(), "INSERT INTO score_part (contact_id, model, ord, points, reason) "
-                                  "VALUES (?, ?, ?, ?, ?)");
-    const std::string name(model);
+    std::vector<std::int64_t> old_scores;
+    {
+      SQLite::Statement q(db.sql(), "SELECT contact_id FROM score WHERE model = ?");
+      q.bind(1, name);
+      while (q.executeStep())
+        old_scores.push_back(q.getColumn(0).getInt64());
+    }
+    SQLite::Statement s(db.sql(), R"sql(
+INSERT INTO score (contact_id, model, value, label, at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (model, contact_id) DO UPDATE
+SET value = excluded.value, label = excluded.label, at = excluded.at
+WHERE value IS NOT excluded.value OR label IS NOT excluded.label OR at IS NOT excluded.at
+)sql");
+    SQLite::Statement p(db.sql(), R"sql(
+INSERT INTO score_part (contact_id, model, ord, points, reason) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT (model, contact_id, ord) DO UPDATE
+SET points = excluded.points, reason = excluded.reason
+WHERE points IS NOT excluded.points OR reason IS NOT excluded.reason
+)sql");
+    SQLite::Statement drop_parts(db.sql(), "DELETE FROM score_part WHERE model = ? AND "
+                                           "contact_id = ? AND ord > ?");
+    SQLite::Statement drop_score(db.sql(), "DELETE FROM score WHERE model = ? AND contact_id = ?");
+    // Deletes the parts of a contact after the first `keep`, and with
+    // keep = 0 its score too.
+    const auto drop = [&](std::int64_t contact_id, std::int64_t keep) {
+      drop_parts.bind(1, name);
+      drop_parts.bind(2, contact_id);
+      drop_parts.bind(3, keep);
+      drop_parts.exec();
+      drop_parts.reset();
+      if (keep == 0) {
+        drop_score.bind(1, name);
+        drop_score.bind(2, contact_id);
+        drop_score.exec();
+        drop_score.reset();
+      }
+    };
+    std::unordered_set<std::int64_t> scored;
+    scored.reserve(results.size());
     for (const auto& r : results) {
+      scored.insert(r.contact_id);
       Hundredths total = 0;
       for (std::size_t i = 0; i < r.parts.size(); ++i) {
         total += r.parts[i].points;
@@ -587,6 +654,14 @@ void store(Database& db, std::string_view model, const std::vector<Result>& resu
         p.bind(5, r.parts[i].reason);
         p.exec();
         p.reset();
+      }
+      const auto kept = static_cast<std::int64_t>(r.parts.size());
+      if (auto it = old_parts.find(r.contact_id); it != old_parts.end() && it->second > kept) {
+        drop_parts.bind(1, name);
+        drop_parts.bind(2, r.contact_id);
+        drop_parts.bind(3, kept);
+        drop_parts.exec();
+        drop_parts.reset();
       }
       s.bind(1, r.contact_id);
       s.bind(2, name);
@@ -599,11 +674,24 @@ void store(Database& db, std::string_view model, const std::vector<Result>& resu
       s.exec();
       s.reset();
     }
+    for (const auto id : old_scores)
+      if (scored.count(id) == 0)
+        drop(id, 0);
   });
 }
 
 std::string requires_consent(const Config& config) {
   return config.table()["score"]["requires_consent"].value_or(std::string());
+}
+
+// How long a grant of the required purpose lasts ([consent.purposes.P].valid_for).
+std::optional<Duration> consent_lifetime(const Config& config) {
+  const std::string purpose = requires_consent(config);
+  if (purpose.empty())
+    return std::nullopt;
+  if (auto text = config.table()["consent"]["purposes"][purpose]["valid_for"].value<std::string>())
+    return parse_duration(*text);
+  return std::nullopt;
 }
 
 Score read_score(SQLite::Statement& q) {
@@ -650,11 +738,13 @@ std::vector<ScoreRunSummary> run_scores(Database& db, const Config& config,
   if (names.empty())
     names.assign(k_models.begin(), k_models.end());
   std::vector<ScoreRunSummary> summaries;
+  RunCache cache(db.sql());
   for (const auto& name : names) {
     std::vector<Result> results;
     std::int64_t not_scored = 0;
     db.read([&] {
-      const auto refused = profiling_refusals(db, requires_consent(config), now);
+      const auto refused = profiling_refusals(db, requires_consent(config), now, std::nullopt,
+                                              consent_lifetime(config));
       not_scored = static_cast<std::int64_t>(refused.size());
       results = ModelRun(db, config, now, refused).run(name);
     });
@@ -761,7 +851,8 @@ std::vector<Explanation> explain_scores(Database& db, const Config& config, std:
   }
   std::vector<Explanation> out;
   db.read([&] {
-    const auto refused = profiling_refusals(db, requires_consent(config), now, contact_id);
+    const auto refused =
+        profiling_refusals(db, requires_consent(config), now, contact_id, consent_lifetime(config));
     SQLite::Statement s(db.sql(), "SELECT contact_id, model, value, label, at FROM score "
                                   "WHERE contact_id = ? AND model = ?");
     SQLite::Statement p(db.sql(), "SELECT points, reason FROM score_part "

@@ -11,7 +11,7 @@ namespace crm {
 // (rowid), so it works with any ledger of that shape.
 std::unordered_map<std::int64_t, std::string>
 profiling_refusals(Database& db, std::string_view requires_consent, TimePoint now,
-                   std::optional<std::int64_t> contact_id) {
+                   std::optional<std::int64_t> contact_id, std::optional<Duration> valid_for) {
   std::unordered_map<std::int64_t, std::string> refused;
   SQLite::Statement exists(db.sql(),
                            "SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = 'consent'");
@@ -31,12 +31,14 @@ SELECT c.id, o.action, o.at, r.action, r.at FROM contact c
 LEFT JOIN latest o ON o.contact_id = c.id AND o.purpose = 'profiling'
 LEFT JOIN latest r ON r.contact_id = c.id AND r.purpose = ?1
 WHERE {1} (o.action = 'object'
-           OR (?1 <> '' AND (r.action IS NULL OR r.action NOT IN ('grant', 'confirm'))))
+           OR (?1 <> '' AND (r.action IS NULL OR r.action NOT IN ('grant', 'confirm')
+                             OR r.at <= ?4)))
 )sql",
                   contact_id ? "AND k.contact_id = ?3" : "", contact_id ? "c.id = ?3 AND" : "");
   SQLite::Statement q(db.sql(), sql);
   q.bind(1, std::string(requires_consent));
   q.bind(2, format_time(now));
+  q.bind(4, valid_for ? format_time(shift(now, *valid_for, -1)) : std::string());
   if (contact_id)
     q.bind(3, *contact_id);
   while (q.executeStep()) {
@@ -50,12 +52,15 @@ WHERE {1} (o.action = 'object'
     } else {
       const std::string action = q.getColumn(3).getString();
       const std::string at = q.getColumn(4).getString();
-      if (action == "request")
+      if ((action == "grant" || action == "confirm") && valid_for)
+        why = fmt::format("'{}' consent given on {} expired after {}", requires_consent, at,
+                          format_duration(*valid_for));
+      else if (action == "request")
         why = fmt::format("'{}' consent requested on {} but not confirmed", requires_consent, at);
       else
         why = fmt::format("'{}' consent: the latest entry is '{}' on {}, not a grant",
                           requires_consent, action, at);
-      why += " ([score].requires_consent demands a grant)";
+      why += " ([score].requires_consent demands a current grant)";
     }
     refused.emplace(id, std::move(why));
   }

@@ -355,9 +355,9 @@ TEST_CASE("profiling gate: a required consent must be granted or confirmed as th
   CHECK(refused.count(2) == 0);
   CHECK(refused.at(3) == "'profiling' consent: the latest entry is 'withdraw' on "
                          "2026-01-01T00:00:00Z, not a grant ([score].requires_consent demands a "
-                         "grant)");
+                         "current grant)");
   CHECK(refused.at(4) == "'profiling' consent requested on 2026-01-01T00:00:00Z but not confirmed "
-                         "([score].requires_consent demands a grant)");
+                         "([score].requires_consent demands a current grant)");
   CHECK(refused.at(5) == "no 'profiling' consent, which [score].requires_consent demands");
   CHECK(profiling_refusals(f.db, "profiling", k_now, 5).size() == 1);
   CHECK(profiling_refusals(f.db, "profiling", k_now, 1).empty());
@@ -379,4 +379,44 @@ TEST_CASE("a score computed before an objection is flagged by explain until the 
                   "next run removes it");
   f.run({"rfm"});
   CHECK_FALSE(f.explain(1, "rfm").score);
+}
+
+TEST_CASE("profiling gate: a required consent older than the purpose's valid_for has expired") {
+  Fixture f(2, "[consent.purposes.profiling]\nchannels = []\nvalid_for = \"12mo\"\n[score]\n"
+               "requires_consent = \"profiling\"\n");
+  f.consent_table();
+  f.consent(1, "profiling", "grant", "2025-11-22T09:30:00Z"); // exactly 12 months: expired
+  f.consent(2, "profiling", "grant", "2025-11-22T09:30:01Z");
+  const auto refused =
+      profiling_refusals(f.db, "profiling", k_now, std::nullopt, parse_duration("12mo"));
+  REQUIRE(refused.size() == 1);
+  CHECK(refused.at(1) == "'profiling' consent given on 2025-11-22T09:30:00Z expired after 12mo "
+                         "([score].requires_consent demands a current grant)");
+  f.run({"lead"});
+  CHECK(f.scores("lead").size() == 1);
+  CHECK(f.scores("lead").count(2) == 1);
+}
+
+TEST_CASE("a rerun keeps unchanged rows, drops parts a contact no longer has and contacts the "
+          "model no longer scores") {
+  Fixture f(2, "[[score.lead.rules]]\nevent = \"email_click\"\npoints = 3\n[[score.lead.rules]]\n"
+               "when = 'country = \"DE\"'\npoints = 10\n");
+  f.event(2, "email_click", "2026-11-01T00:00:00Z");
+  f.event(1, "purchase", "2026-11-01T00:00:00Z", 100);
+  f.run({"lead", "rfm"});
+  CHECK(f.scores("lead").at(2).value == 1300);
+  CHECK(f.explain(2, "lead").parts.size() == 2);
+  f.db.sql().exec("DELETE FROM event WHERE touchpoint = 'email_click'");
+  f.db.sql().exec("UPDATE contact SET country = 'FR' WHERE id = 2");
+  f.db.sql().exec("DELETE FROM event WHERE contact_id = 1");
+  f.event(2, "purchase", "2026-11-02T00:00:00Z", 100);
+  f.run({"lead", "rfm"}, *parse_time("2026-11-23"));
+  CHECK(f.scores("lead").at(2).value == 0);
+  CHECK(f.scores("lead").at(2).at == "2026-11-23T00:00:00Z");
+  CHECK(f.explain(2, "lead").parts.empty());
+  CHECK(f.scores("rfm").size() == 1);
+  CHECK(f.scores("rfm").count(2) == 1);
+  CHECK(f.db.sql().execAndGet("SELECT count(*) FROM score_part WHERE contact_id = 1").getInt() ==
+        0);
+  CHECK(f.db.sql().execAndGet("SELECT count(*) FROM score_part").getInt() == 3);
 }
