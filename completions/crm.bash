@@ -5,7 +5,7 @@
 # bash-completion/completions/crm. It is static: it never runs crm.
 
 # Options that take a value, of every command (global ones included).
-_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param --purpose --channel --proof --at "
+_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param --purpose --channel --proof --at --label "
 
 _crm_contact_fields="id external_id email phone first_name last_name company street postcode city country birthdate stage owner source created_at updated_at tags attr."
 
@@ -40,6 +40,7 @@ _crm_options() {
     "export report") own="--param -o --output" ;;
     "export subject") own="-o --output" ;;
     "db query") own="--param" ;;
+    "score list") own="--label --where --sort --limit" ;;
   esac
   printf '%s\n' "$global $own"
 }
@@ -52,6 +53,7 @@ _crm_subcommands() {
     db) echo "migrate check backup vacuum stats schema query" ;;
     export) echo "contacts events consents scores runs members tasks report subject" ;;
     config) echo "check show" ;;
+    score) echo "run show list explain" ;;
   esac
 }
 
@@ -155,6 +157,10 @@ _crm() {
     --fields)
       if [[ "$cmd $sub" == "contact history" ]]; then
         _crm_list "id contact_id at action source detail help" "$cur"
+      elif [[ "$cmd $sub" == "score explain" ]]; then
+        _crm_list "contact_id model part points reason help" "$cur"
+      elif [[ "$cmd" == "score" ]]; then
+        _crm_list "contact_id model value label at help" "$cur"
       elif [[ "$cmd $sub" == "contact task" ]]; then
         _crm_list "id contact_id owner due_at text created_at done_at first_name last_name email phone help" "$cur"
       else
@@ -163,12 +169,20 @@ _crm() {
       return
       ;;
     --sort)
+      if [[ "$cmd" == "score" ]]; then
+        _crm_list "contact_id value label at -contact_id -value -label -at" "$cur"
+        return
+      fi
       _crm_list "$_crm_contact_fields -id -external_id -email -phone -first_name -last_name -company -street -postcode -city -country -birthdate -stage -owner -source -created_at -updated_at -attr." "$cur"
       return
       ;;
     --unset)
       mapfile -t COMPREPLY < <(compgen -W "external_id email phone first_name last_name company street postcode city country birthdate stage owner source attr." -- "$cur")
       [[ ${COMPREPLY[0]:-} == attr. ]] && compopt -o nospace 2>/dev/null
+      return
+      ;;
+    --label)
+      mapfile -t COMPREPLY < <(compgen -W "champions loyal potential_loyalist new promising need_attention about_to_sleep at_risk cannot_lose hibernating A B C promoter passive detractor active lapsed" -- "$cur")
       return
       ;;
     --from | --to | --param)
@@ -187,14 +201,14 @@ _crm() {
     return
   fi
 
-  local commands="init contact consent export db config completion help"
+  local commands="init contact consent score export db config completion help"
   case "${#path[@]}" in
     0)
       mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
       ;;
     1)
       case "$cmd" in
-        contact | consent | export | db | config)
+        contact | consent | score | export | db | config)
           mapfile -t COMPREPLY < <(compgen -W "$(_crm_subcommands "$cmd")" -- "$cur")
           ;;
         completion)
@@ -215,6 +229,9 @@ _crm() {
           ;;
         "export report")
           mapfile -t COMPREPLY < <(compgen -W "summary abc rfm consent-coverage" -- "$cur")
+          ;;
+        "score run" | "score list")
+          mapfile -t COMPREPLY < <(compgen -W "rfm abc lead nps churn" -- "$cur")
           ;;
         help\ *)
           mapfile -t COMPREPLY < <(compgen -W "$(_crm_subcommands "$sub")" -- "$cur")

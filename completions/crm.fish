@@ -20,7 +20,7 @@ function __crm_words
                 --unset --attr --tag --external-id --email --phone --first-name --last-name \
                 --company --street --postcode --city --country --birthdate --stage --owner --source \
                 --due --due-before --strategy --from --to -o --output --param --purpose \
-                --channel --proof --at
+                --channel --proof --at --label
                 set skip 1
             case '-*'
             case '*'
@@ -54,6 +54,10 @@ function __crm_field_list
     set -l names
     if __crm_in contact history
         set names id contact_id at action source detail help
+    else if __crm_in score explain
+        set names contact_id model part points reason help
+    else if __crm_in score
+        set names contact_id model value label at help
     else if __crm_in contact task
         set names id contact_id owner due_at text created_at done_at first_name last_name email phone help
     else
@@ -85,6 +89,7 @@ complete -c crm -s h -l help -d 'Print the help and exit'
 complete -c crm -n '__crm_at' -a init -d 'Create the database (mode 0600) and a starter crm.toml'
 complete -c crm -n '__crm_at' -a contact -d 'Add, find, change and delete contacts'
 complete -c crm -n '__crm_at' -a consent -d 'Record and check consent: the append-only ledger'
+complete -c crm -n '__crm_at' -a score -d 'Compute, list and explain scores (rfm, abc, lead, nps, churn)'
 complete -c crm -n '__crm_at' -a export -d 'Export data and run reports for shell pipelines'
 complete -c crm -n '__crm_at' -a db -d 'Maintain the database file'
 complete -c crm -n '__crm_at' -a config -d 'Check and show the configuration'
@@ -201,6 +206,18 @@ complete -c crm -n '__crm_in contact dedupe' -l ignore -x -d 'Mark contacts A an
 complete -c crm -n '__crm_in contact import' -l ids -d 'Print the ids of the contacts inserted or updated'
 complete -c crm -n '__crm_in contact import' -l undo -x -d 'Revert what import batch BATCH created or changed'
 
+# crm score
+complete -c crm -n '__crm_at score' -a run -d 'Compute all or the named models, as of --now'
+complete -c crm -n '__crm_at score' -a show -d "Show a contact's scores, one row per model"
+complete -c crm -n '__crm_at score' -a list -d 'List the scores of a model, by contact id'
+complete -c crm -n '__crm_at score' -a explain -d 'Explain why a contact got its scores, part by part'
+complete -c crm -n '__crm_in score run' -a 'rfm abc lead nps churn' -d 'Model'
+complete -c crm -n '__crm_at score list' -a 'rfm abc lead nps churn' -d 'Model'
+complete -c crm -n '__crm_in score list' -l label -x -a 'champions loyal potential_loyalist new promising need_attention about_to_sleep at_risk cannot_lose hibernating A B C promoter passive detractor active lapsed' -d 'Only scores with this label'
+complete -c crm -n '__crm_in score list' -l where -x -d 'Only contacts matching this filter'
+complete -c crm -n '__crm_in score list' -l sort -x -a 'contact_id value label at -contact_id -value -label -at' -d 'Sort by FIELD[,-FIELD]'
+complete -c crm -n '__crm_in score list' -l limit -x -d 'At most N rows'
+
 # crm export
 complete -c crm -n '__crm_at export' -a contacts -d 'Export contacts with tags'
 complete -c crm -n '__crm_at export' -a events -d 'Export journey events'
@@ -246,9 +263,10 @@ complete -c crm -n '__crm_in config show' -l origin -d 'Also say which file and 
 complete -c crm -n '__crm_at completion' -a 'bash zsh fish' -d 'Shell'
 
 # crm help
-complete -c crm -n '__crm_at help' -a 'init contact consent export db config completion help' -d 'Command'
+complete -c crm -n '__crm_at help' -a 'init contact consent score export db config completion help' -d 'Command'
 complete -c crm -n '__crm_at help export' -a 'contacts events consents scores runs members tasks report subject' -d 'Subcommand'
 complete -c crm -n '__crm_at help contact' -a 'add import show list search update erase delete tag untag note history exists dedupe merge task assign' -d 'Subcommand'
 complete -c crm -n '__crm_at help consent' -a 'grant withdraw object request confirm show history check import verify' -d 'Subcommand'
+complete -c crm -n '__crm_at help score' -a 'run show list explain' -d 'Subcommand'
 complete -c crm -n '__crm_at help db' -a 'migrate check backup vacuum stats schema query' -d 'Subcommand'
 complete -c crm -n '__crm_at help config' -a 'check show' -d 'Subcommand'

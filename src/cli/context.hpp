@@ -95,5 +95,6 @@ void register_db(CLI::App& command, Context& ctx);
 void register_consent(CLI::App& command, Context& ctx);
 void register_config(CLI::App& command, Context& ctx);
 void register_completion(CLI::App& command, Context& ctx);
+void register_score(CLI::App& command, Context& ctx);
 
 } // namespace crm::cli

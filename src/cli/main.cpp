@@ -69,6 +69,8 @@ const Command k_commands[] = {
     {"init", "Create the database (mode 0600) and a starter crm.toml", crm::cli::register_init},
     {"contact", "Add, find, change and delete contacts", crm::cli::register_contact},
     {"consent", "Record and check consent: the append-only ledger", crm::cli::register_consent},
+    {"score", "Compute, list and explain scores (rfm, abc, lead, nps, churn)",
+     crm::cli::register_score},
     {"export", "Export data and run reports for shell pipelines", crm::cli::register_export},
     {"db", "Maintain the database file", crm::cli::register_db},
     {"config", "Check and show the configuration", crm::cli::register_config},

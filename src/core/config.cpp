@@ -537,6 +537,7 @@ const Field& schema() {
                                        leaf("event", Type::string),
                                        required(leaf("points", Type::integer)),
                                        leaf("half_life", Type::string, duration()),
+                                       leaf("within", Type::string, duration()),
                                        leaf("cap", Type::integer, integer_at_least(0)),
                                        leaf("description", Type::string),
                                    }),

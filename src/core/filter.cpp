@@ -1,6 +1,7 @@
 #include <crm/error.hpp>
 #include <crm/filter.hpp>
 #include <crm/normalize.hpp>
+#include <crm/score.hpp>
 
 #include <fmt/core.h>
 
@@ -64,6 +65,10 @@ constexpr std::string_view k_attr_text =
 constexpr std::string_view k_attr_number =
     "(SELECT CAST(a.value AS REAL) FROM contact_attr a WHERE a.contact_id = c.id AND a.key = ? "
     "AND a.value GLOB '*[0-9]*' AND trim(a.value, '0123456789+-.') = '')";
+constexpr std::string_view k_score_value =
+    "(SELECT s.value FROM score s WHERE s.contact_id = c.id AND s.model = ?)";
+constexpr std::string_view k_score_label =
+    "(SELECT s.label FROM score s WHERE s.contact_id = c.id AND s.model = ?)";
 constexpr std::string_view k_has_tag =
     "EXISTS (SELECT 1 FROM contact_tag t WHERE t.contact_id = c.id AND t.tag = ?)";
 constexpr std::string_view k_unsigned_duration =
@@ -261,6 +266,8 @@ struct Operand {
   const Field* field = nullptr;
   std::string attr_key;
   std::string name;
+  std::string score_model; // score.MODEL[.label]: the stored score of the model
+  bool score_label = false;
 };
 
 // The parsed expression. `not` is pushed down to the comparisons (De Morgan
@@ -697,21 +704,50 @@ private:
   Operand resolve_operand(const Token& name) const {
     const std::string_view n = name.raw;
     if (n == "score" || n.starts_with("score.")) {
-      not_available(name, n, "scoring");
+      return score_operand(name);
     }
     if (n.starts_with(k_attr_prefix)) {
       if (n.size() == k_attr_prefix.size()) {
         fail(name, fmt::format("'{}' without a name", n), "write attr.NAME, such as attr.industry");
       }
-      return Operand{nullptr, std::string(n.substr(k_attr_prefix.size())), std::string(n)};
+      return Operand{
+          nullptr, std::string(n.substr(k_attr_prefix.size())), std::string(n), {}, false};
     }
     if (auto field = find_field(n)) {
-      return Operand{field, {}, std::string(n)};
+      return Operand{field, {}, std::string(n), {}, false};
     }
     if (n == "attr") {
       fail(name, "'attr' without a name", "write attr.NAME, such as attr.industry");
     }
     fail(name, fmt::format("unknown field '{}'", n), unknown_field_reason(n));
+  }
+
+  // score.MODEL (the value, a number) and score.MODEL.label (text) read
+  // the stored scores of `crm score run`; abc has only a label.
+  Operand score_operand(const Token& name) const {
+    const std::string_view n = name.raw;
+    std::string_view model = n.size() > 6 ? n.substr(6) : std::string_view{};
+    const bool label = model.ends_with(".label");
+    if (label) {
+      model.remove_suffix(6);
+    }
+    const auto models = score_models();
+    if (std::find(models.begin(), models.end(), model) == models.end()) {
+      fail(name,
+           model.empty() ? std::string("'score' without a model")
+                         : fmt::format("unknown score model '{}'", model),
+           fmt::format("write score.MODEL or score.MODEL.label; models: {}",
+                       fmt::join(models, ", ")));
+    }
+    if (model == "abc" && !label) {
+      fail(name, "score.abc has only a label",
+           "write score.abc.label, such as score.abc.label = \"A\"");
+    }
+    Operand operand;
+    operand.name = std::string(n);
+    operand.score_model = std::string(model);
+    operand.score_label = label;
+    return operand;
   }
 
   Node parse_comparison(const Operand& operand, const Token& name) {
@@ -753,7 +789,7 @@ private:
     if (op == "GLOB") {
       return glob(operand, name, value);
     }
-    const bool numeric = !operand.field && is_number(value);
+    const bool numeric = !operand.field && !operand.score_label && is_number(value);
     Node node = left_side(operand, name, numeric);
     node.sql += fmt::format(" {} ?", op);
     add_param(node, convert(operand, value, numeric), value);
@@ -774,7 +810,8 @@ private:
       expect(Tok::comma, "',' or ')'");
     }
     advance();
-    const bool numeric = !operand.field && std::all_of(values.begin(), values.end(), is_number);
+    const bool numeric = !operand.field && !operand.score_label &&
+                         std::all_of(values.begin(), values.end(), is_number);
     Node node = left_side(operand, name, numeric);
     node.sql += negated ? " NOT IN (" : " IN (";
     for (std::size_t i = 0; i < values.size(); ++i) {
@@ -787,7 +824,8 @@ private:
 
   Node glob(const Operand& operand, const Token& name, const Token& value) {
     reject_unsigned_duration(value);
-    if (operand.field && operand.field->kind == FieldKind::integer) {
+    if ((operand.field && operand.field->kind == FieldKind::integer) ||
+        (!operand.score_model.empty() && !operand.score_label)) {
       fail(value, describe(value), fmt::format("~ matches text and {} is a number", operand.name));
     }
     if (value.kind != Tok::string) {
@@ -820,6 +858,12 @@ private:
   Node left_side(const Operand& operand, const Token& name, bool numeric) {
     if (operand.field) {
       return comparison(name, std::string(operand.field->column));
+    }
+    if (!operand.score_model.empty()) {
+      Node node =
+          comparison(name, std::string(operand.score_label ? k_score_label : k_score_value));
+      add_param(node, operand.score_model, name);
+      return node;
     }
     Node node = comparison(name, std::string(numeric ? k_attr_number : k_attr_text));
     add_param(node, operand.attr_key, name);
@@ -860,6 +904,9 @@ private:
 
   SqlValue convert(const Operand& operand, const Token& value, bool numeric) const {
     reject_unsigned_duration(value);
+    if (!operand.score_model.empty() && !operand.score_label && !numeric) {
+      type_error(operand, value, "a number");
+    }
     if (!operand.field) {
       if (numeric) {
         return value.kind == Tok::integer ? SqlValue{value.integer} : SqlValue{value.decimal};

@@ -249,8 +249,34 @@ CREATE INDEX erasure_by_phone ON erasure(phone_hmac) WHERE phone_hmac IS NOT NUL
 INSERT INTO meta (key, value) VALUES ('erasure_secret', lower(hex(randomblob(32))));
 )sql";
 
+// 8: scores (crm score); one row per contact and model, replaced by each run
+// of the model, and the parts that add up to it, in order, each with the
+// reason in words. value and points are fixed-point with two decimals. The
+// keys lead with the model, so that a run replaces one contiguous range of
+// each table; the contact indexes serve delete, merge and erase.
+constexpr std::string_view k_scores = R"sql(
+CREATE TABLE score (
+  contact_id INTEGER NOT NULL REFERENCES contact(id),
+  model      TEXT NOT NULL,
+  value      REAL,
+  label      TEXT,
+  at         TEXT NOT NULL,
+  PRIMARY KEY (model, contact_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX score_by_contact ON score(contact_id);
+CREATE TABLE score_part (
+  contact_id INTEGER NOT NULL REFERENCES contact(id),
+  model      TEXT NOT NULL,
+  ord        INTEGER NOT NULL,
+  points     REAL NOT NULL,
+  reason     TEXT NOT NULL,
+  PRIMARY KEY (model, contact_id, ord)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX score_part_by_contact ON score_part(contact_id);
+)sql";
+
 constexpr std::array k_migrations = {k_contacts, k_imports, k_import_undo, k_dedupe, k_tasks,
-                                     k_journey, k_consent};
+                                     k_journey, k_consent, k_scores};
 
 } // namespace
 

@@ -28,6 +28,10 @@ constexpr std::array k_tables = {
     // blanked (digests kept, so the chain verifies), a duplicate's are copied.
     PersonalTable{"consent", "contact_id", BlocksDelete::yes, OnMerge::custom,
                   detach_consent_entries, merge_consent_entries},
+    // Scores are computed, not given: a merged duplicate's are dropped and
+    // the survivor is scored again by the next run.
+    PersonalTable{"score_part", "contact_id", BlocksDelete::no, OnMerge::drop},
+    PersonalTable{"score", "contact_id", BlocksDelete::no, OnMerge::drop},
 };
 
 } // namespace

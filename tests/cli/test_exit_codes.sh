@@ -40,6 +40,17 @@ expect_status 2
 expect_err "crm: no contact 'nobody@example.com'"
 if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
 
+begin "2: a score model that does not exist"
+crm score run rfm ltv
+expect_status 2
+expect_err "crm: no model 'ltv'
+models: rfm, abc, lead, nps, churn"
+if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
+crm score list ltv
+expect_status 2
+crm score explain anna@example.com ltv
+expect_status 2
+
 begin "64: unknown option"
 crm contact list --colour never
 expect_status 64
@@ -59,6 +70,10 @@ Run 'crm --help' or 'crm help COMMAND' for usage."
 crm db --db crm.db
 expect_status 64
 expect_err "crm: 'crm db' needs a command: migrate, check, backup, vacuum, stats, schema, query
+Run 'crm --help' or 'crm help COMMAND' for usage."
+crm score
+expect_status 64
+expect_err "crm: 'crm score' needs a command: run, show, list, explain
 Run 'crm --help' or 'crm help COMMAND' for usage."
 crm export
 expect_status 64
@@ -81,6 +96,11 @@ begin "65: a bad filter expression"
 crm contact list --where 'country = '
 expect_status 65
 expect_err_contains "crm: bad filter expression:"
+
+begin "65: a bad filter in score list"
+crm score list rfm --where 'score.rfm.labl = "x"'
+expect_status 65
+expect_err_contains "crm: bad filter expression: unknown score model 'rfm.labl' at column 1"
 
 begin "65: a bad --now"
 crm --now yesterday contact list

@@ -225,8 +225,7 @@ sqlite3 cov.db "CREATE TABLE IF NOT EXISTS consent (id INTEGER PRIMARY KEY, cont
     (3, 'newsletter', 'email', 'request', '2026-01-01T00:00:00Z', 'test', 'p4', '2026-01-01T00:00:00Z', 'd4', 'c4'),
     (3, 'newsletter', 'email', 'confirm', '2026-01-02T00:00:00Z', 'test', 'p5', '2026-01-02T00:00:00Z', 'd5', 'c5');
   INSERT INTO score (contact_id, model, value, label, at) VALUES
-    (1, 'rfm', 555, 'champions', '2026-01-01T00:00:00Z'),
-    (1, 'rfm', 111, 'lost', '2025-01-01T00:00:00Z'), (2, 'rfm', 111, 'lost', '2026-01-01T00:00:00Z');"
+    (1, 'rfm', 555, 'champions', '2026-01-01T00:00:00Z'), (2, 'rfm', 111, 'lost', '2026-01-01T00:00:00Z');"
 crm --db cov.db export consents -f csv --fields contact_id,action --where 'id = 3'
 expect_out "contact_id,action
 3,request

@@ -46,6 +46,15 @@ INSERT INTO contact_attr VALUES
   (3, 'employees', 'unknown'),
   (4, 'industry', 'tech'), (4, 'employees', '15.5');
 INSERT INTO contact_tag VALUES (1, 'vip'), (1, 'newsletter'), (2, 'churned'), (4, 'vip');
+CREATE TABLE score (
+  contact_id INTEGER NOT NULL, model TEXT NOT NULL, value REAL, label TEXT, at TEXT NOT NULL,
+  PRIMARY KEY (contact_id, model)
+) STRICT;
+INSERT INTO score VALUES
+  (1, 'rfm', 545, 'champions', '2026-11-22T09:30:00Z'),
+  (2, 'rfm', 111, 'hibernating', '2026-11-22T09:30:00Z'),
+  (1, 'lead', 42.5, NULL, '2026-11-22T09:30:00Z'), (4, 'lead', 10, NULL, '2026-11-22T09:30:00Z'),
+  (1, 'abc', 10, 'C', '2026-11-22T09:30:00Z'), (2, 'abc', 120, 'A', '2026-11-22T09:30:00Z');
 )sql";
 
 // A stand-in for libphonenumber: national numbers get the German prefix.
@@ -509,12 +518,35 @@ TEST_CASE("filter reports capabilities that are not available yet") {
         "filter: consent() is not available yet: it comes with the consent ledger capability");
   CHECK(message_of(R"(not in_campaign("spring"))") ==
         "filter: in_campaign() is not available yet: it comes with the campaigns capability");
-  f = failure(R"(country = "DE" and score.lead >= 40)");
-  CHECK(f.message ==
-        "filter: score.lead is not available yet: it comes with the scoring capability");
+}
+
+TEST_CASE("filter reads stored scores: score.MODEL as a number, score.MODEL.label as text") {
+  ContactDb db;
+  CHECK(db.match("score.rfm >= 500") == Ids{1});
+  CHECK(db.match(R"(score.rfm.label in ("at_risk", "hibernating"))") == Ids{2});
+  CHECK(db.match("score.lead >= 40") == Ids{1});
+  CHECK(db.match("score.lead < 40.5") == Ids{4});
+  CHECK(db.match("score.lead is null") == Ids{2, 3});
+  CHECK(db.match(R"(score.abc.label = "A" or score.rfm.label ~ "champ*")") == Ids{1, 2});
+  CHECK(db.match(R"(score.rfm.label != "champions")") == Ids{2});
+  CHECK(db.match("score.lead in (10, 42.5)", test_options(), Embed::subquery) == Ids{1, 4});
+}
+
+TEST_CASE("filter refuses a score model that does not exist and a value of the wrong type") {
+  Failure f = failure(R"(country = "DE" and score.leads >= 40)");
+  CHECK(f.code == crm::Exit::data);
+  CHECK(f.message == "bad filter expression: unknown score model 'leads' at column 20: write "
+                     "score.MODEL or score.MODEL.label; models: rfm, abc, lead, nps, churn");
   CHECK(f.hint.ends_with("\n                     ^"));
-  CHECK(message_of(R"(score.rfm.label in ("at_risk"))") ==
-        "filter: score.rfm.label is not available yet: it comes with the scoring capability");
+  CHECK(message_of("score = 1")
+            .starts_with("bad filter expression: 'score' without a model at column 1: "));
+  CHECK(message_of("score.abc >= 1") ==
+        "bad filter expression: score.abc has only a label at column 1: write score.abc.label, "
+        "such as score.abc.label = \"A\"");
+  CHECK(message_of(R"(score.lead = "high")").find("score.lead takes a number") !=
+        std::string::npos);
+  CHECK(message_of(R"(score.lead ~ "4*")").find("~ matches text and score.lead is a number") !=
+        std::string::npos);
 }
 
 TEST_CASE("filter refuses nesting deeper than the limit without exhausting the stack") {
