@@ -97,9 +97,22 @@ bool applies(const ConsentEntry& e, std::string_view purpose,
 } // namespace
 
 std::string sha256_hex(std::string_view text) {
+  // One context per thread, and the algorithm fetched once: EVP_Digest
+  // would make and free both for every call (bulk imports hash twice a row).
+  struct Context {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+    ~Context() {
+      EVP_MD_free(md);
+      EVP_MD_CTX_free(ctx);
+    }
+  };
+  thread_local Context c;
   std::array<unsigned char, EVP_MAX_MD_SIZE> hash{};
   unsigned int size = 0;
-  if (EVP_Digest(text.data(), text.size(), hash.data(), &size, EVP_sha256(), nullptr) != 1)
+  if (c.ctx == nullptr || c.md == nullptr || EVP_DigestInit_ex(c.ctx, c.md, nullptr) != 1 ||
+      EVP_DigestUpdate(c.ctx, text.data(), text.size()) != 1 ||
+      EVP_DigestFinal_ex(c.ctx, hash.data(), &size) != 1)
     throw Error(Exit::internal, "SHA-256 failed");
   static constexpr char k_hex[] = "0123456789abcdef";
   std::string hex(size * 2, '0');
