@@ -96,6 +96,21 @@ crm consent grant 1 --purpose newsletter --channel email --proof p2 --at 2026-02
 crm consent check 1 --purpose newsletter --channel email
 expect_status 1
 
+begin "grant, withdraw, grant again: check follows each step"
+crm consent grant 2 --purpose calls --channel phone --at 2026-03-01
+crm consent check 2 --purpose calls --channel phone
+expect_status 0
+crm consent withdraw 2 --purpose calls --channel phone --at 2026-04-01
+crm consent check 2 --purpose calls --channel phone
+expect_status 1
+crm consent show 2 -f csv
+expect_out_contains "calls,phone,withdrawn,2026-04-01T00:00:00Z"
+crm consent grant 2 --purpose calls --channel phone --at 2026-05-01
+crm consent check 2 --purpose calls --channel phone
+expect_status 0
+crm consent show 2 -f csv
+expect_out_contains "calls,phone,granted,2026-05-01T00:00:00Z"
+
 begin "double opt-in: request prints a token, unconfirmed is no, confirm makes it yes"
 crm consent request 2 --purpose newsletter --channel email
 expect_status 0
@@ -166,7 +181,6 @@ expect_status 0
 expect_out "2"
 crm contact list --where 'not consent("calls")' --fields id --no-header
 expect_out "1
-2
 3"
 
 begin "every consent change is in the contact's history"
@@ -264,6 +278,11 @@ n=$(sqlite3 crm.db "SELECT count(*) FROM erasure")
 if [ "$n" = 1 ]; then ok; else fail "tombstones: $n"; fi
 n=$(sqlite3 crm.db "SELECT count(*) FROM history WHERE contact_id = $zid")
 if [ "$n" = 0 ]; then ok; else fail "history left"; fi
+
+begin "erase: export subject by the old email finds nothing"
+crm export subject zed.zebra@example.com
+expect_status 2
+expect_out ""
 
 begin "erase: no byte of the person remains in the file after db vacuum"
 crm db vacuum
