@@ -5,7 +5,7 @@
 # bash-completion/completions/crm. It is static: it never runs crm.
 
 # Options that take a value, of every command (global ones included).
-_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param --purpose --channel --proof --at --label "
+_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param --purpose --channel --proof --at --label --consent-purpose --consent-channel "
 
 _crm_contact_fields="id external_id email phone first_name last_name company street postcode city country birthdate stage owner source created_at updated_at tags attr."
 
@@ -23,7 +23,7 @@ _crm_options() {
         list) own="--owner --due-before --overdue" ;;
       esac
       ;;
-    "contact import") own="--input-format --encoding --delimiter --map --profile --no-profile --key --on-conflict --strict --rejects --max-rejects --dry-run --batch --ids --undo --allow-erased" ;;
+    "contact import") own="--input-format --encoding --delimiter --map --profile --no-profile --key --on-conflict --strict --rejects --max-rejects --dry-run --batch --ids --undo --allow-erased --consent-purpose --consent-channel" ;;
     "contact list") own="--where --sort --limit" ;;
     "contact search") own="--limit" ;;
     "contact update") own="$fields --unset --ids --allow-erased" ;;
@@ -188,7 +188,7 @@ _crm() {
     --from | --to | --param)
       return
       ;;
-    --purpose | --channel | --proof | --at)
+    --purpose | --channel | --proof | --at | --consent-purpose | --consent-channel)
       return
       ;;
     --now | --where | --limit | --attr | --tag | --external-id | --email | --phone | --first-name | --last-name | --company | --street | --postcode | --city | --country | --birthdate | --stage | --owner | --source)

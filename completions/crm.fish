@@ -20,7 +20,7 @@ function __crm_words
                 --unset --attr --tag --external-id --email --phone --first-name --last-name \
                 --company --street --postcode --city --country --birthdate --stage --owner --source \
                 --due --due-before --strategy --from --to -o --output --param --purpose \
-                --channel --proof --at --label
+                --channel --proof --at --label --consent-purpose --consent-channel
                 set skip 1
             case '-*'
             case '*'
@@ -158,6 +158,8 @@ complete -c crm -n '__crm_in contact import' -l strict -d 'An unmapped column is
 for sub in add update import
     complete -c crm -n "__crm_in contact $sub" -l allow-erased -d 'Accept an email or phone of an erased person'
 end
+complete -c crm -n '__crm_in contact import' -l consent-purpose -x -d 'Purpose that consent evidence is recorded for'
+complete -c crm -n '__crm_in contact import' -l consent-channel -x -d 'Channel of that evidence'
 
 # crm consent
 complete -c crm -n '__crm_at consent' -a grant -d 'Record a consent for a purpose (and channel)'

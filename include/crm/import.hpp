@@ -47,6 +47,11 @@ struct ImportOptions {
   // Called with the id of each contact inserted or updated, once per
   // contact and batch, after the batch is committed (never in a dry run).
   std::function<void(std::int64_t)> on_changed;
+  // Where consent evidence of a built-in profile (Mailchimp's OPTIN_*,
+  // CONFIRM_*, UNSUB_TIME) goes in the consent ledger; nullopt purpose:
+  // the evidence is counted in ImportSummary::consent_skipped, not recorded.
+  std::optional<std::string> consent_purpose;
+  std::optional<std::string> consent_channel;
 };
 
 struct ImportSummary {
@@ -54,7 +59,9 @@ struct ImportSummary {
   std::size_t updated = 0;
   std::size_t unchanged = 0;
   std::size_t rejected = 0;
-  std::int64_t batch_id = 0; // 0 in a dry run
+  std::size_t consent_added = 0;   // ledger entries recorded from consent evidence
+  std::size_t consent_skipped = 0; // rows with evidence but no purpose to record it for
+  std::int64_t batch_id = 0;       // 0 in a dry run
 };
 
 // Receives each rejected row with the reason, as it happens.

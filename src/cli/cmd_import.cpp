@@ -1,6 +1,7 @@
 #include "context.hpp"
 #include "import_ui.hpp"
 
+#include <crm/consent.hpp>
 #include <crm/error.hpp>
 #include <crm/import.hpp>
 #include <crm/import_profiles.hpp>
@@ -31,11 +32,18 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
     std::size_t batch = 0;
     std::optional<std::size_t> max_rejects;
     std::optional<std::int64_t> undo;
+    std::optional<std::string> consent_purpose, consent_channel;
   };
   auto a = std::make_shared<Args>();
   cmd->add_option("file", a->file, "The input file, or - for stdin");
   cmd->add_flag("--allow-erased", ctx.allow_erased,
                 "Import rows with an email or phone of an erased person");
+  cmd->add_option("--consent-purpose", a->consent_purpose,
+                  "Purpose that consent evidence in the file (Mailchimp) is recorded for")
+      ->type_name("P");
+  cmd->add_option("--consent-channel", a->consent_channel,
+                  "Channel of that evidence (default: email)")
+      ->type_name("C");
   cmd->add_option("--undo", a->undo, "Revert what import batch BATCH created or changed")
       ->type_name("BATCH");
   cmd->add_option("--input-format", a->input_format, "csv, tsv, json, ndjson or vcard")
@@ -148,6 +156,40 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
       options.source = a->file;
       if (a->ids)
         options.on_changed = [&ctx](std::int64_t id) { ctx.out() << id << '\n'; };
+      // Consent evidence (Mailchimp) goes to --consent-purpose, else to the
+      // one purpose of the config with an email channel, if there is one.
+      {
+        auto purposes = consent_purposes(ctx.config());
+        std::optional<std::string> purpose = a->consent_purpose;
+        if (!purpose) {
+          std::vector<std::string> email;
+          for (const auto& p : purposes)
+            if (std::find(p.channels.begin(), p.channels.end(), "email") != p.channels.end())
+              email.push_back(p.name);
+          if (email.size() == 1)
+            purpose = email.front();
+        }
+        if (purpose) {
+          const Purpose& p = find_purpose(purposes, *purpose);
+          std::optional<std::string> channel = a->consent_channel;
+          if (!channel && !p.channels.empty()) {
+            if (std::find(p.channels.begin(), p.channels.end(), "email") == p.channels.end())
+              throw Error(Exit::usage, fmt::format("--consent-purpose {}: name its channel with "
+                                                   "--consent-channel",
+                                                   p.name));
+            channel = "email";
+          }
+          ConsentChange probe;
+          probe.action = "withdraw";
+          probe.purpose = purpose;
+          probe.channel = channel;
+          validate_consent_change(purposes, probe);
+          options.consent_purpose = purpose;
+          options.consent_channel = channel;
+        } else if (a->consent_channel) {
+          throw Error(Exit::usage, "--consent-channel needs --consent-purpose");
+        }
+      }
 
       auto& db = ctx.database();
       auto write = ctx.write_context();
@@ -209,6 +251,13 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
         line += fmt::format(" (see {})", a->rejects);
       if (!options.profile.empty())
         line += fmt::format("; profile {}", options.profile);
+      if (summary.consent_added > 0)
+        line += fmt::format("; {} consent entr{} for {}", summary.consent_added,
+                            summary.consent_added == 1 ? "y" : "ies", *options.consent_purpose);
+      if (summary.consent_skipped > 0)
+        ctx.warn(fmt::format("consent evidence of {} row{} not recorded: name the purpose with "
+                             "--consent-purpose",
+                             summary.consent_skipped, summary.consent_skipped == 1 ? "" : "s"));
       if (options.dry_run == DryRun::yes)
         line = "dry run: " + line + "; nothing was written";
       else

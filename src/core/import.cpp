@@ -1,3 +1,4 @@
+#include <crm/consent.hpp>
 #include <crm/erase.hpp>
 #include <crm/error.hpp>
 #include <crm/import.hpp>
@@ -451,6 +452,10 @@ public:
   // Indexes the contacts of this batch in one statement each way and lets
   // the triggers work again.
   void finish_index() {
+    if (m_consent) {
+      m_consent->finish();
+      m_consent.reset();
+    }
     index_touched();
     m_db.sql().exec("DELETE FROM meta WHERE key = 'fts_deferred'");
   }
@@ -520,6 +525,7 @@ private:
     if (!row.reject.empty())
       return reject(row.reject);
     Contact& incoming = row.incoming;
+    const std::size_t rejected_before = m_summary.rejected;
     if (!m_ctx.allow_erased &&
         m_suppression.erased(incoming.email
                                  ? std::optional<std::string>(email_match_key(*incoming.email))
@@ -544,14 +550,33 @@ private:
       update(*existing, incoming);
     else
       insert(incoming);
-    // TODO(consent): append row.consent to the consent ledger here, once
-    // the ledger is on main: for each evidence, an entry for the contact
-    // (`*existing`, else `incoming.id` when insert() wrote it; nothing when
-    // the row was rejected) with the action (request, grant, withdraw), its
-    // time, source "import batch N" (m_ctx.source) and proof from the ip
-    // and column ("OPTIN_IP 203.0.113.7"), for the purpose and channel the
-    // import names, deduplicated on (contact, purpose, channel, action,
-    // time, proof) as SPEC section 6 asks, in this batch's transaction.
+    if (!row.consent.empty() && m_summary.rejected == rejected_before) {
+      const std::int64_t id = existing ? *existing : incoming.id;
+      if (id != 0)
+        record_consent(id, row.consent);
+    }
+  }
+
+  // The consent evidence of a row as ledger entries for the import's
+  // purpose and channel, with the column and IP as proof; entries already
+  // in the ledger are not added again.
+  void record_consent(std::int64_t id, const std::vector<ConsentEvidence>& evidence) {
+    if (!m_options.consent_purpose) {
+      ++m_summary.consent_skipped;
+      return;
+    }
+    if (!m_consent)
+      m_consent = std::make_unique<ConsentWriter>(m_db, m_ctx);
+    for (const auto& e : evidence) {
+      ConsentChange change;
+      change.action = std::string(consent_action_name(e.action));
+      change.purpose = m_options.consent_purpose;
+      change.channel = m_options.consent_channel;
+      change.at = parse_time(e.time);
+      change.proof = e.ip.empty() ? e.column : fmt::format("{} {}", e.column, e.ip);
+      if (m_consent->append(id, change, std::nullopt))
+        ++m_summary.consent_added;
+    }
   }
 
   // Refuses a row whose email or external id belongs to another contact.
@@ -673,6 +698,7 @@ private:
   ContactWriter m_writer;
   ContactLookup m_lookup{m_db};
   Suppression m_suppression{m_db};
+  std::unique_ptr<ConsentWriter> m_consent; // this batch's, made on first evidence
   SQLite::Statement m_change;
   std::vector<std::pair<std::int64_t, bool>> m_touched; // this batch's contacts, updated?
   std::vector<std::int64_t> m_committed;                // the same, kept for report() with --ids

@@ -14,15 +14,16 @@ contact_fields='email,phone,first_name,last_name,company,street,postcode,city,co
 # user would (no options), then into NAME-explicit.db with --profile NAME;
 # both must give the same contacts, and a second import changes nothing.
 check_profile() {
-  local name=$1 file=$2 attrs=$3 inserted=$4 rejected=${5:-0} prefix
+  local name=$1 file=$2 attrs=$3 inserted=$4 rejected=${5:-0} prefix consent
   prefix=$(rejects_of "$name")
+  consent=$(consent_of "$name")
   [ -z "$prefix" ] || prefix+=$'\n'
   begin "$name: recognised from the header"
   crm --db "$name.db" init
   crm --db "$name.db" contact import "$file"
   expect_status 0
   expect_out ""
-  expect_err "${prefix}inserted $inserted, updated 0, unchanged 0, rejected $rejected; profile $name; batch 1"
+  expect_err "${prefix}inserted $inserted, updated 0, unchanged 0, rejected $rejected; profile $name${consent}; batch 1"
   if [ "$(sqlite3 "$name.db" "SELECT profile FROM import_batch")" = "$name" ]; then ok; else fail "batch profile"; fi
 
   begin "$name: a second import changes nothing"
@@ -36,7 +37,7 @@ check_profile() {
   crm --db "$name-explicit.db" init
   crm --db "$name-explicit.db" contact import "$file" --profile "$name"
   expect_status 0
-  expect_err "${prefix}inserted $inserted, updated 0, unchanged 0, rejected $rejected; profile $name; batch 1"
+  expect_err "${prefix}inserted $inserted, updated 0, unchanged 0, rejected $rejected; profile $name${consent}; batch 1"
   crm --db "$name.db" contact list -f tsv --fields "$contact_fields,$attrs"
   local recognised=$OUT
   crm --db "$name-explicit.db" contact list -f tsv --fields "$contact_fields,$attrs"
@@ -47,6 +48,14 @@ check_profile() {
 rejects_of() {
   case $1 in
   mailchimp) echo "crm: line 4: invalid OPTIN_TIME '2024-13-40 25:00:00': expected YYYY-MM-DD HH:MM:SS (UTC) or RFC 3339" ;;
+  esac
+}
+
+# The summary's consent part for a fixture with consent evidence (the
+# starter config's one email purpose, newsletter, takes it).
+consent_of() {
+  case $1 in
+  mailchimp) echo "; 3 consent entries for newsletter" ;;
   esac
 }
 
@@ -150,6 +159,17 @@ show mailchimp.db nora@example.com "$contact_fields,attr.mailchimp_rating,attr.m
 expect_out '[
 {"email":"nora@example.com","phone":"+493411234567","first_name":"Nora","last_name":"Quist","company":"Quist & Co","street":null,"postcode":null,"city":null,"country":null,"birthdate":null,"tags":["Leipzig Fair","VIP"],"attr":{"mailchimp_rating":"4","mailchimp_leid":"123456789","mailchimp_euid":"a1b2c3d4e5","address":"Hauptstr. 1  Apt 2  Leipzig    04109  DE","birthday":"--04-23","LATITUDE":null,"TIMEZONE":null,"CC":null}}
 ]'
+begin "mailchimp: OPTIN and CONFIRM time and IP become ledger entries with that proof"
+crm --db mailchimp.db consent history nora@example.com -f tsv
+expect_out_contains "newsletter	email	request	2025-03-14T09:12:31Z"
+expect_out_contains "OPTIN_TIME 203.0.113.7"
+expect_out_contains "newsletter	email	grant	2025-03-14T09:14:02Z"
+expect_out_contains "CONFIRM_TIME 203.0.113.7"
+crm --db mailchimp.db consent check nora@example.com --purpose newsletter --channel email
+expect_status 0
+crm --db mailchimp.db consent verify
+expect_status 0
+
 begin "mailchimp: a row with an invalid OPTIN_TIME goes to the rejects file as it was"
 crm --db mailchimp.db contact import mailchimp.csv --rejects mc-rejects.csv
 expect_err "inserted 0, updated 0, unchanged 2, rejected 1 (see mc-rejects.csv); profile mailchimp; batch 3"
