@@ -5,7 +5,7 @@
 # bash-completion/completions/crm. It is static: it never runs crm.
 
 # Options that take a value, of every command (global ones included).
-_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param "
+_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param --channel --phase --at --amount --rating --campaign --min-ratings "
 
 _crm_contact_fields="id external_id email phone first_name last_name company street postcode city country birthdate stage owner source created_at updated_at tags attr."
 
@@ -35,6 +35,9 @@ _crm_options() {
     "export members") own="--where --sort --limit -o --output" ;;
     "export report") own="--param -o --output" ;;
     "db query") own="--param" ;;
+    "journey log") own="--channel --phase --at --amount --rating --campaign --attr" ;;
+    "journey import") own="--input-format --encoding --delimiter --map --rejects --max-rejects --dry-run --batch" ;;
+    "journey map") own="--where --from --to --min-ratings" ;;
   esac
   printf '%s\n' "$global $own"
 }
@@ -43,6 +46,7 @@ _crm_options() {
 _crm_subcommands() {
   case "$1" in
     contact) echo "add import show list search update delete tag untag note history exists dedupe merge task assign" ;;
+    journey) echo "log import show map" ;;
     db) echo "migrate check backup vacuum stats schema query" ;;
     export) echo "contacts events consents scores runs members tasks report" ;;
     config) echo "check show" ;;
@@ -131,7 +135,7 @@ _crm() {
       mapfile -t COMPREPLY < <(compgen -W "round_robin least_loaded" -- "$cur")
       return
       ;;
-    --encoding | --delimiter | --map | --max-rejects | --batch | --due | --due-before)
+    --encoding | --delimiter | --map | --max-rejects | --batch | --due | --due-before | --channel | --phase | --at | --amount | --rating | --campaign | --min-ratings)
       return
       ;;
     -f | --format)
@@ -149,6 +153,10 @@ _crm() {
     --fields)
       if [[ "$cmd $sub" == "contact history" ]]; then
         _crm_list "id contact_id at action source detail help" "$cur"
+      elif [[ "$cmd $sub" == "journey show" ]]; then
+        _crm_list "id contact_id touchpoint channel phase at amount rating campaign attrs batch_id phase_change help" "$cur"
+      elif [[ "$cmd $sub" == "journey map" ]]; then
+        _crm_list "phase touchpoint contacts events moved_on moved_on_pct ratings satisfaction nps weakest help" "$cur"
       elif [[ "$cmd $sub" == "contact task" ]]; then
         _crm_list "id contact_id owner due_at text created_at done_at first_name last_name email phone help" "$cur"
       else
@@ -178,14 +186,14 @@ _crm() {
     return
   fi
 
-  local commands="init contact export db config completion help"
+  local commands="init contact journey export db config completion help"
   case "${#path[@]}" in
     0)
       mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
       ;;
     1)
       case "$cmd" in
-        contact | export | db | config)
+        contact | journey | export | db | config)
           mapfile -t COMPREPLY < <(compgen -W "$(_crm_subcommands "$cmd")" -- "$cur")
           ;;
         completion)
@@ -198,7 +206,7 @@ _crm() {
       ;;
     2)
       case "$cmd $sub" in
-        "db backup" | "contact import")
+        "db backup" | "contact import" | "journey import")
           _crm_files "$cur"
           ;;
         "contact task")

@@ -19,7 +19,9 @@ function __crm_words
             case --db --config -f --format --fields --color --now --progress --where --sort --limit \
                 --unset --attr --tag --external-id --email --phone --first-name --last-name \
                 --company --street --postcode --city --country --birthdate --stage --owner --source \
-                --due --due-before --strategy --from --to -o --output --param
+                --due --due-before --strategy --from --to -o --output --param \
+                --channel --phase --at --amount --rating --campaign --min-ratings --map \
+                --input-format --encoding --delimiter --rejects --max-rejects --batch
                 set skip 1
             case '-*'
             case '*'
@@ -53,6 +55,10 @@ function __crm_field_list
     set -l names
     if __crm_in contact history
         set names id contact_id at action source detail help
+    else if __crm_in journey show
+        set names id contact_id touchpoint channel phase at amount rating campaign attrs batch_id phase_change help
+    else if __crm_in journey map
+        set names phase touchpoint contacts events moved_on moved_on_pct ratings satisfaction nps weakest help
     else if __crm_in contact task
         set names id contact_id owner due_at text created_at done_at first_name last_name email phone help
     else
@@ -83,6 +89,7 @@ complete -c crm -s h -l help -d 'Print the help and exit'
 # Commands.
 complete -c crm -n '__crm_at' -a init -d 'Create the database (mode 0600) and a starter crm.toml'
 complete -c crm -n '__crm_at' -a contact -d 'Add, find, change and delete contacts'
+complete -c crm -n '__crm_at' -a journey -d 'Events, timelines and the customer journey map'
 complete -c crm -n '__crm_at' -a export -d 'Export data and run reports for shell pipelines'
 complete -c crm -n '__crm_at' -a db -d 'Maintain the database file'
 complete -c crm -n '__crm_at' -a config -d 'Check and show the configuration'
@@ -164,6 +171,32 @@ complete -c crm -n '__crm_in contact dedupe' -l ignore -x -d 'Mark contacts A an
 complete -c crm -n '__crm_in contact import' -l ids -d 'Print the ids of the contacts inserted or updated'
 complete -c crm -n '__crm_in contact import' -l undo -x -d 'Revert what import batch BATCH created or changed'
 
+# crm journey
+complete -c crm -n '__crm_at journey' -a log -d 'Record an event: a contact went through a touchpoint'
+complete -c crm -n '__crm_at journey' -a import -d 'Import events from csv, tsv, json or ndjson'
+complete -c crm -n '__crm_at journey' -a show -d "A contact's timeline, oldest first, phase changes marked"
+complete -c crm -n '__crm_at journey' -a map -d 'The customer journey map'
+complete -c crm -n '__crm_in journey log' -l channel -x -d "The channel (default: the touchpoint's)"
+complete -c crm -n '__crm_in journey log' -l phase -x -d "The journey phase (default: the touchpoint's)"
+complete -c crm -n '__crm_in journey log' -l at -x -d 'When (default: now)'
+complete -c crm -n '__crm_in journey log' -l amount -x -d 'Money, like 12.30'
+complete -c crm -n '__crm_in journey log' -l rating -x -a '0 1 2 3 4 5 6 7 8 9 10' -d 'Satisfaction 0-10'
+complete -c crm -n '__crm_in journey log' -l campaign -x -d 'The campaign that led to it'
+complete -c crm -n '__crm_in journey log' -l attr -x -d 'An attribute of the event, key=value'
+complete -c crm -n '__crm_at journey import' -F -d 'Input file, or - for stdin'
+complete -c crm -n '__crm_in journey import' -l input-format -x -a 'csv tsv json ndjson' -d 'Input format'
+complete -c crm -n '__crm_in journey import' -l encoding -x -d 'Input encoding, like cp1252'
+complete -c crm -n '__crm_in journey import' -l delimiter -x -d 'csv delimiter'
+complete -c crm -n '__crm_in journey import' -l map -x -d 'Map a column: "Source Column=field"'
+complete -c crm -n '__crm_in journey import' -l rejects -r -F -d 'Write rejected rows to FILE'
+complete -c crm -n '__crm_in journey import' -l max-rejects -x -d 'Abort past N rejects'
+complete -c crm -n '__crm_in journey import' -l dry-run -d 'Validate and count, write nothing'
+complete -c crm -n '__crm_in journey import' -l batch -x -d 'Rows per transaction'
+complete -c crm -n '__crm_in journey map' -l where -x -d 'Only contacts matching this filter'
+complete -c crm -n '__crm_in journey map' -l from -x -d 'Only events at or after T'
+complete -c crm -n '__crm_in journey map' -l to -x -d 'Only events before T'
+complete -c crm -n '__crm_in journey map' -l min-ratings -x -d 'Ratings a touchpoint needs to be judged'
+
 # crm export
 complete -c crm -n '__crm_at export' -a contacts -d 'Export contacts with tags'
 complete -c crm -n '__crm_at export' -a events -d 'Export journey events'
@@ -207,8 +240,9 @@ complete -c crm -n '__crm_in config show' -l origin -d 'Also say which file and 
 complete -c crm -n '__crm_at completion' -a 'bash zsh fish' -d 'Shell'
 
 # crm help
-complete -c crm -n '__crm_at help' -a 'init contact export db config completion help' -d 'Command'
+complete -c crm -n '__crm_at help' -a 'init contact journey export db config completion help' -d 'Command'
 complete -c crm -n '__crm_at help export' -a 'contacts events consents scores runs members tasks report' -d 'Subcommand'
 complete -c crm -n '__crm_at help contact' -a 'add import show list search update delete tag untag note history exists dedupe merge task assign' -d 'Subcommand'
+complete -c crm -n '__crm_at help journey' -a 'log import show map' -d 'Subcommand'
 complete -c crm -n '__crm_at help db' -a 'migrate check backup vacuum stats schema query' -d 'Subcommand'
 complete -c crm -n '__crm_at help config' -a 'check show' -d 'Subcommand'

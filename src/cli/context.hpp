@@ -90,6 +90,7 @@ void register_contact_assign(CLI::App& contact, Context& ctx);
 // Compiles a --where filter expression with the context's clock and country.
 SqlFilter where_filter(Context& ctx, const std::string& expression);
 void register_db(CLI::App& command, Context& ctx);
+void register_journey(CLI::App& command, Context& ctx);
 void register_config(CLI::App& command, Context& ctx);
 void register_completion(CLI::App& command, Context& ctx);
 

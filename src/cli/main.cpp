@@ -68,6 +68,7 @@ struct Command {
 const Command k_commands[] = {
     {"init", "Create the database (mode 0600) and a starter crm.toml", crm::cli::register_init},
     {"contact", "Add, find, change and delete contacts", crm::cli::register_contact},
+    {"journey", "Events, timelines and the customer journey map", crm::cli::register_journey},
     {"export", "Export data and run reports for shell pipelines", crm::cli::register_export},
     {"db", "Maintain the database file", crm::cli::register_db},
     {"config", "Check and show the configuration", crm::cli::register_config},

@@ -1,0 +1,362 @@
+#include "context.hpp"
+#include "import_ui.hpp"
+
+#include <crm/error.hpp>
+#include <crm/journey.hpp>
+#include <crm/readers.hpp>
+#include <crm/rejects.hpp>
+
+#include <fmt/core.h>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace crm::cli {
+
+namespace {
+
+const std::vector<std::string> k_event_columns = {"id",       "contact_id", "touchpoint", "channel",
+                                                  "phase",    "at",         "amount",     "rating",
+                                                  "campaign", "attrs",      "batch_id"};
+
+// The timeline adds where the journey entered another phase.
+const std::vector<std::string> k_timeline_columns = [] {
+  auto columns = k_event_columns;
+  columns.push_back("phase_change");
+  return columns;
+}();
+
+const std::vector<std::string> k_map_columns = {
+    "phase",        "touchpoint", "contacts",     "events", "moved_on",
+    "moved_on_pct", "ratings",    "satisfaction", "nps",    "weakest"};
+
+Cell text(const std::optional<std::string>& v) { return v ? Cell(*v) : Cell(std::monostate{}); }
+Cell number(const std::optional<std::int64_t>& v) { return v ? Cell(*v) : Cell(std::monostate{}); }
+Cell rounded(const std::optional<double>& v, double scale) {
+  return v ? Cell(std::round(*v * scale) / scale) : Cell(std::monostate{});
+}
+
+// The columns --fields picks out of `all` (all of them without --fields).
+std::vector<std::size_t> pick_columns(Context& ctx, const std::vector<std::string>& all) {
+  std::vector<std::size_t> pick;
+  auto requested = ctx.fields();
+  if (requested.empty())
+    for (std::size_t i = 0; i < all.size(); ++i)
+      pick.push_back(i);
+  for (const auto& r : requested) {
+    auto it = std::find(all.begin(), all.end(), r);
+    if (it == all.end())
+      throw Error(Exit::usage, fmt::format("unknown field '{}'", r),
+                  "'--fields help' lists the fields");
+    pick.push_back(static_cast<std::size_t>(it - all.begin()));
+  }
+  return pick;
+}
+
+bool fields_help(Context& ctx, const std::vector<std::string>& columns) {
+  if (!ctx.options.fields || *ctx.options.fields != "help")
+    return false;
+  for (const auto& c : columns)
+    ctx.out() << c << '\n';
+  return true;
+}
+
+void event_cells(const Event& e, std::vector<Cell>& all) {
+  all[0] = e.id;
+  all[1] = e.contact_id;
+  all[2] = e.touchpoint;
+  all[3] = text(e.channel);
+  all[4] = text(e.phase);
+  all[5] = e.at;
+  all[6] = e.amount ? Cell(Money{*e.amount}) : Cell(std::monostate{});
+  all[7] = number(e.rating);
+  all[8] = text(e.campaign);
+  all[9] = e.attrs;
+  all[10] = number(e.batch_id);
+}
+
+// Writes rows of `columns` picked by --fields; `fill` sets all cells of row i.
+void write_rows(Context& ctx, const std::vector<std::string>& columns, std::size_t count,
+                const std::function<void(std::size_t, std::vector<Cell>&)>& fill) {
+  auto pick = pick_columns(ctx, columns);
+  auto writer = ctx.writer();
+  std::vector<std::string> names;
+  for (auto i : pick)
+    names.push_back(columns[i]);
+  writer->header(names);
+  std::vector<Cell> all(columns.size()), cells;
+  for (std::size_t r = 0; r < count; ++r) {
+    fill(r, all);
+    cells.clear();
+    for (auto i : pick)
+      cells.push_back(all[i]);
+    writer->row(cells);
+  }
+  writer->finish();
+}
+
+// key=value pairs of --attr.
+std::vector<std::pair<std::string, std::string>> parse_attrs(const std::vector<std::string>& in) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& a : in) {
+    auto eq = a.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw Error(Exit::usage, fmt::format("--attr '{}': expected key=value", a));
+    out.emplace_back(a.substr(0, eq), a.substr(eq + 1));
+  }
+  return out;
+}
+
+void register_log(CLI::App& journey, Context& ctx) {
+  auto* cmd = journey.add_subcommand("log", "Record an event: a contact went through a touchpoint");
+  struct Args {
+    std::string ref, touchpoint;
+    std::optional<std::string> channel, phase, at, amount, rating, campaign;
+    std::vector<std::string> attrs;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("ref", a->ref, "The contact: id, email, ext:ID, tel:PHONE")->required();
+  cmd->add_option("touchpoint", a->touchpoint, "The touchpoint, like purchase or page_view")
+      ->required();
+  cmd->add_option("--channel", a->channel, "The channel (default: the touchpoint's)")
+      ->type_name("C");
+  cmd->add_option("--phase", a->phase, "The journey phase (default: the touchpoint's)")
+      ->type_name("P");
+  cmd->add_option("--at", a->at, "When, RFC 3339 or YYYY-MM-DD (default: now)")->type_name("T");
+  cmd->add_option("--amount", a->amount, "Money, like 12.30, in [defaults].currency")
+      ->type_name("X");
+  cmd->add_option("--rating", a->rating, "Satisfaction, an integer from 0 to 10")->type_name("N");
+  cmd->add_option("--campaign", a->campaign, "The campaign that led to it")->type_name("NAME");
+  cmd->add_option("--attr", a->attrs, "An attribute of the event, key=value (repeatable)")
+      ->type_name("K=V");
+  cmd->callback([&ctx, a] {
+    ctx.action = [&ctx, a] {
+      EventFields fields;
+      fields.touchpoint = a->touchpoint;
+      fields.channel = a->channel;
+      fields.phase = a->phase;
+      fields.at = a->at;
+      fields.amount = a->amount;
+      fields.rating = a->rating;
+      fields.campaign = a->campaign;
+      fields.attrs = parse_attrs(a->attrs);
+      const auto journey = ctx.config().journey();
+      KnownTouchpoint known = KnownTouchpoint::yes;
+      // The values first: a bad one is 65 whatever the reference.
+      make_event(0, fields, journey, ctx.now(), known);
+      const auto id = ctx.resolve({a->ref}).front();
+      Event event = make_event(id, fields, journey, ctx.now(), known);
+      if (known == KnownTouchpoint::no)
+        ctx.warn(fmt::format("touchpoint '{}' is not in the config ([journey.touchpoints]); "
+                             "logged all the same",
+                             event.touchpoint));
+      if (!log_event(ctx.database(), event))
+        ctx.warn(
+            fmt::format("the same event is logged already (event {}); nothing changed", event.id));
+      auto format = ctx.format();
+      if (format == Format::json || format == Format::ndjson)
+        write_rows(ctx, k_event_columns, 1,
+                   [&](std::size_t, auto& all) { event_cells(event, all); });
+      else
+        ctx.out() << event.id << '\n';
+      return 0;
+    };
+  });
+}
+
+void register_import(CLI::App& journey, Context& ctx) {
+  auto* cmd = journey.add_subcommand("import", "Import events from csv, tsv, json or ndjson");
+  struct Args {
+    std::string file, input_format, encoding, delimiter, rejects;
+    std::vector<std::string> map;
+    bool dry_run = false;
+    std::size_t batch = 0;
+    std::optional<std::size_t> max_rejects;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("file", a->file, "The input file, or - for stdin")->required();
+  cmd->add_option("--input-format", a->input_format, "csv, tsv, json or ndjson")
+      ->type_name("FMT")
+      ->check(CLI::IsMember({"csv", "tsv", "json", "ndjson"}));
+  cmd->add_option("--encoding", a->encoding, "Input encoding, like cp1252 (default UTF-8)")
+      ->type_name("NAME");
+  cmd->add_option("--delimiter", a->delimiter, "csv delimiter (default: from the header)")
+      ->type_name("CHAR");
+  cmd->add_option("--map", a->map,
+                  "Map a column: \"Source Column=field\" (event field, "
+                  "attr.NAME, -)")
+      ->type_name("COLUMN=FIELD");
+  cmd->add_option("--rejects", a->rejects, "Write rejected rows to FILE (mode 0600)")
+      ->type_name("FILE");
+  cmd->add_option("--max-rejects", a->max_rejects, "Abort (65, nothing imported) past N rejects")
+      ->type_name("N");
+  cmd->add_flag("--dry-run", a->dry_run, "Validate and count, write nothing");
+  cmd->add_option("--batch", a->batch, "Rows per transaction (default: the whole input)")
+      ->type_name("N");
+  cmd->callback([&ctx, a] {
+    ctx.action = [&ctx, a] {
+      ReaderOptions reader_options;
+      if (!a->input_format.empty())
+        reader_options.format = parse_input_format(a->input_format);
+      if (!a->encoding.empty())
+        reader_options.encoding = a->encoding;
+      if (!a->delimiter.empty()) {
+        std::string d = a->delimiter == "\\t" || a->delimiter == "tab" ? "\t" : a->delimiter;
+        if (d.size() != 1)
+          throw Error(Exit::usage,
+                      fmt::format("--delimiter '{}': expected one character", a->delimiter));
+        reader_options.delimiter = d[0];
+      }
+      EventImportOptions options;
+      for (const auto& m : a->map) {
+        auto eq = m.rfind('=');
+        if (eq == std::string::npos || eq == 0)
+          throw Error(Exit::usage, fmt::format("--map '{}': expected \"Source Column=field\"", m));
+        options.map.emplace_back(m.substr(0, eq), m.substr(eq + 1));
+      }
+      options.dry_run = a->dry_run ? DryRun::yes : DryRun::no;
+      options.batch = a->batch;
+      options.max_rejects = a->max_rejects;
+      options.source = a->file;
+      const auto journey = ctx.config().journey();
+      auto& db = ctx.database();
+      auto write = ctx.write_context();
+      auto reader = open_reader(a->file, reader_options);
+      if (reader->format() == InputFormat::vcard)
+        throw Error(Exit::usage, "journey import: events are csv, tsv, json or ndjson, not vCard");
+      std::unique_ptr<RejectFile> file;
+      StderrRejects to_stderr(ctx.options.quiet);
+      if (!a->rejects.empty())
+        file = std::make_unique<RejectFile>(a->rejects);
+      RejectSink& sink = file ? static_cast<RejectSink&>(*file) : to_stderr;
+      bool tty = ::isatty(STDERR_FILENO) != 0;
+      struct stat info {};
+      std::uint64_t total =
+          a->file != "-" && ::stat(a->file.c_str(), &info) == 0 && S_ISREG(info.st_mode)
+              ? static_cast<std::uint64_t>(info.st_size)
+              : 0;
+      Progress progress(!ctx.options.quiet && (ctx.options.progress == "always" ||
+                                               (ctx.options.progress == "auto" && tty)),
+                        total);
+      EventImportSummary summary;
+      try {
+        summary = import_events(db, *reader, options, journey, write, sink, [&](std::size_t rows) {
+          progress.update(rows, reader->bytes_read());
+        });
+      } catch (...) {
+        progress.clear();
+        if (file)
+          file->close();
+        throw;
+      }
+      progress.clear();
+      if (file)
+        file->close();
+      to_stderr.finish();
+      if (!summary.unknown_touchpoints.empty()) {
+        std::string names;
+        for (const auto& [name, count] : summary.unknown_touchpoints)
+          names += fmt::format("{}{} ({})", names.empty() ? "" : ", ", name, count);
+        ctx.warn(fmt::format("touchpoints not in the config ([journey.touchpoints]): {}", names));
+      }
+      std::string line = fmt::format("inserted {}, unchanged {}, rejected {}", summary.inserted,
+                                     summary.unchanged, summary.rejected);
+      if (file && summary.rejected > 0)
+        line += fmt::format(" (see {})", a->rejects);
+      if (options.dry_run == DryRun::yes)
+        line = "dry run: " + line + "; nothing was written";
+      else
+        line += fmt::format("; batch {}", summary.batch_id);
+      ctx.summary(line);
+      return 0;
+    };
+  });
+}
+
+void register_show(CLI::App& journey, Context& ctx) {
+  auto* cmd = journey.add_subcommand("show", "A contact's timeline, oldest first, phase changes "
+                                             "marked");
+  auto ref = std::make_shared<std::string>();
+  cmd->add_option("ref", *ref, "The contact: id, email, ext:ID, tel:PHONE")->required();
+  cmd->callback([&ctx, ref] {
+    ctx.action = [&ctx, ref] {
+      if (fields_help(ctx, k_timeline_columns))
+        return 0;
+      const auto id = ctx.resolve({*ref}).front();
+      const auto events = contact_events(ctx.database(), id);
+      std::optional<std::string> phase;
+      write_rows(ctx, k_timeline_columns, events.size(), [&](std::size_t r, auto& all) {
+        const Event& e = events[r];
+        event_cells(e, all);
+        all[11] = std::monostate{};
+        if (e.phase && e.phase != phase) {
+          all[11] = phase ? fmt::format("{} -> {}", *phase, *e.phase) : "-> " + *e.phase;
+          phase = e.phase;
+        }
+      });
+      return 0;
+    };
+  });
+}
+
+void register_map(CLI::App& journey, Context& ctx) {
+  auto* cmd = journey.add_subcommand("map", "The customer journey map: reach, moving on, "
+                                            "satisfaction and NPS per touchpoint");
+  struct Args {
+    std::string where, from, to;
+    std::size_t min_ratings = 5;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--where", a->where, "Only contacts matching this filter")->type_name("EXPR");
+  cmd->add_option("--from", a->from, "Only events at or after T")->type_name("T");
+  cmd->add_option("--to", a->to, "Only events before T")->type_name("T");
+  cmd->add_option("--min-ratings", a->min_ratings,
+                  "Ratings a touchpoint needs to be judged weakest (default 5)")
+      ->type_name("N");
+  cmd->callback([&ctx, a] {
+    ctx.action = [&ctx, a] {
+      if (fields_help(ctx, k_map_columns))
+        return 0;
+      JourneyMapQuery query;
+      if (!a->where.empty())
+        query.where = where_filter(ctx, a->where);
+      if (!a->from.empty())
+        query.from = parse_time_or_throw(a->from, "--from");
+      if (!a->to.empty())
+        query.to = parse_time_or_throw(a->to, "--to");
+      query.min_ratings = a->min_ratings;
+      const auto rows = journey_map(ctx.database(), ctx.config().journey(), query);
+      write_rows(ctx, k_map_columns, rows.size(), [&](std::size_t r, auto& all) {
+        const JourneyMapRow& m = rows[r];
+        all[0] = text(m.phase);
+        all[1] = m.touchpoint;
+        all[2] = m.contacts;
+        all[3] = m.events;
+        all[4] = m.moved_on_share ? Cell(m.moved_on) : Cell(std::monostate{});
+        all[5] = rounded(m.moved_on_share ? std::optional<double>(*m.moved_on_share * 100.0)
+                                          : std::nullopt,
+                         10.0);
+        all[6] = m.ratings;
+        all[7] = rounded(m.satisfaction, 100.0);
+        all[8] = rounded(m.nps, 10.0);
+        all[9] = m.weakest ? Cell(std::string("weakest")) : Cell(std::monostate{});
+      });
+      return 0;
+    };
+  });
+}
+
+} // namespace
+
+void register_journey(CLI::App& command, Context& ctx) {
+  command.require_subcommand(1);
+  register_log(command, ctx);
+  register_import(command, ctx);
+  register_show(command, ctx);
+  register_map(command, ctx);
+}
+
+} // namespace crm::cli
