@@ -5,7 +5,7 @@
 # bash-completion/completions/crm. It is static: it never runs crm.
 
 # Options that take a value, of every command (global ones included).
-_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param --channel --phase --at --amount --rating --campaign --min-ratings "
+_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param --channel --phase --at --amount --rating --campaign --min-ratings --phases --by "
 
 _crm_contact_fields="id external_id email phone first_name last_name company street postcode city country birthdate stage owner source created_at updated_at tags attr."
 
@@ -38,6 +38,7 @@ _crm_options() {
     "journey log") own="--channel --phase --at --amount --rating --campaign --attr" ;;
     "journey import") own="--input-format --encoding --delimiter --map --rejects --max-rejects --dry-run --batch" ;;
     "journey map") own="--where --from --to --min-ratings" ;;
+    "journey funnel") own="--phases --by --where --from --to" ;;
   esac
   printf '%s\n' "$global $own"
 }
@@ -46,7 +47,7 @@ _crm_options() {
 _crm_subcommands() {
   case "$1" in
     contact) echo "add import show list search update delete tag untag note history exists dedupe merge task assign" ;;
-    journey) echo "log import show map" ;;
+    journey) echo "log import show map funnel" ;;
     db) echo "migrate check backup vacuum stats schema query" ;;
     export) echo "contacts events consents scores runs members tasks report" ;;
     config) echo "check show" ;;
@@ -131,11 +132,15 @@ _crm() {
       mapfile -t COMPREPLY < <(compgen -W "google google-legacy outlook outlook-de outlook-com thunderbird mailchimp hubspot" -- "$cur")
       return
       ;;
+    --by)
+      mapfile -t COMPREPLY < <(compgen -W "channel" -- "$cur")
+      return
+      ;;
     --strategy)
       mapfile -t COMPREPLY < <(compgen -W "round_robin least_loaded" -- "$cur")
       return
       ;;
-    --encoding | --delimiter | --map | --max-rejects | --batch | --due | --due-before | --channel | --phase | --at | --amount | --rating | --campaign | --min-ratings)
+    --encoding | --delimiter | --map | --max-rejects | --batch | --due | --due-before | --channel | --phase | --at | --amount | --rating | --campaign | --min-ratings | --phases)
       return
       ;;
     -f | --format)
@@ -155,6 +160,8 @@ _crm() {
         _crm_list "id contact_id at action source detail help" "$cur"
       elif [[ "$cmd $sub" == "journey show" ]]; then
         _crm_list "id contact_id touchpoint channel phase at amount rating campaign attrs batch_id phase_change help" "$cur"
+      elif [[ "$cmd $sub" == "journey funnel" ]]; then
+        _crm_list "channel step phase contacts of_previous_pct of_first_pct help" "$cur"
       elif [[ "$cmd $sub" == "journey map" ]]; then
         _crm_list "phase touchpoint contacts events moved_on moved_on_pct ratings satisfaction nps weakest help" "$cur"
       elif [[ "$cmd $sub" == "contact task" ]]; then

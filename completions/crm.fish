@@ -21,7 +21,8 @@ function __crm_words
                 --company --street --postcode --city --country --birthdate --stage --owner --source \
                 --due --due-before --strategy --from --to -o --output --param \
                 --channel --phase --at --amount --rating --campaign --min-ratings --map \
-                --input-format --encoding --delimiter --rejects --max-rejects --batch
+                --input-format --encoding --delimiter --rejects --max-rejects --batch \
+                --phases --by
                 set skip 1
             case '-*'
             case '*'
@@ -57,6 +58,8 @@ function __crm_field_list
         set names id contact_id at action source detail help
     else if __crm_in journey show
         set names id contact_id touchpoint channel phase at amount rating campaign attrs batch_id phase_change help
+    else if __crm_in journey funnel
+        set names channel step phase contacts of_previous_pct of_first_pct help
     else if __crm_in journey map
         set names phase touchpoint contacts events moved_on moved_on_pct ratings satisfaction nps weakest help
     else if __crm_in contact task
@@ -176,6 +179,12 @@ complete -c crm -n '__crm_at journey' -a log -d 'Record an event: a contact went
 complete -c crm -n '__crm_at journey' -a import -d 'Import events from csv, tsv, json or ndjson'
 complete -c crm -n '__crm_at journey' -a show -d "A contact's timeline, oldest first, phase changes marked"
 complete -c crm -n '__crm_at journey' -a map -d 'The customer journey map'
+complete -c crm -n '__crm_at journey' -a funnel -d 'Conversion between phases, step by step'
+complete -c crm -n '__crm_in journey funnel' -l phases -x -d 'The steps, in order (default: all phases)'
+complete -c crm -n '__crm_in journey funnel' -l by -x -a channel -d 'One funnel per entry channel'
+complete -c crm -n '__crm_in journey funnel' -l where -x -d 'Only contacts matching this filter'
+complete -c crm -n '__crm_in journey funnel' -l from -x -d 'Only events at or after T'
+complete -c crm -n '__crm_in journey funnel' -l to -x -d 'Only events before T'
 complete -c crm -n '__crm_in journey log' -l channel -x -d "The channel (default: the touchpoint's)"
 complete -c crm -n '__crm_in journey log' -l phase -x -d "The journey phase (default: the touchpoint's)"
 complete -c crm -n '__crm_in journey log' -l at -x -d 'When (default: now)'
@@ -243,6 +252,6 @@ complete -c crm -n '__crm_at completion' -a 'bash zsh fish' -d 'Shell'
 complete -c crm -n '__crm_at help' -a 'init contact journey export db config completion help' -d 'Command'
 complete -c crm -n '__crm_at help export' -a 'contacts events consents scores runs members tasks report' -d 'Subcommand'
 complete -c crm -n '__crm_at help contact' -a 'add import show list search update delete tag untag note history exists dedupe merge task assign' -d 'Subcommand'
-complete -c crm -n '__crm_at help journey' -a 'log import show map' -d 'Subcommand'
+complete -c crm -n '__crm_at help journey' -a 'log import show map funnel' -d 'Subcommand'
 complete -c crm -n '__crm_at help db' -a 'migrate check backup vacuum stats schema query' -d 'Subcommand'
 complete -c crm -n '__crm_at help config' -a 'check show' -d 'Subcommand'

@@ -139,4 +139,32 @@ struct JourneyMapRow {
 std::vector<JourneyMapRow> journey_map(Database& db, const JourneySettings& journey,
                                        const JourneyMapQuery& query);
 
+// --- crm journey funnel ------------------------------------------------
+
+struct JourneyFunnelQuery {
+  std::vector<std::string> phases;   // the steps, in order; each one of the config's
+  bool by_channel = false;           // one funnel per entry channel
+  std::optional<SqlFilter> where;    // over contacts (`c`)
+  std::optional<TimePoint> from, to; // events with at in [from, to)
+};
+
+// One step of a funnel.
+struct JourneyFunnelRow {
+  std::optional<std::string> channel; // by_channel: the entry channel (nullopt: none)
+  std::size_t step = 0;               // 1, 2, ...
+  std::string phase;
+  std::int64_t contacts = 0;         // contacts who reached this step
+  std::optional<double> of_previous; // share of the previous step's contacts (0-1)
+  std::optional<double> of_first;    // share of the first step's contacts (0-1)
+};
+
+// Conversion between phases: a contact reaches step 1 with any event of its
+// phase, and step k+1 with an event of that phase at or after the event that
+// reached step k. With by_channel, contacts are split by the channel of
+// their first event of step 1 (their entry channel), channels by name, no
+// channel last. Throws Error(Exit::not_found) for a phase the config does
+// not list, Error(Exit::usage) for an empty or repeating list.
+std::vector<JourneyFunnelRow> journey_funnel(Database& db, const JourneySettings& journey,
+                                             const JourneyFunnelQuery& query);
+
 } // namespace crm

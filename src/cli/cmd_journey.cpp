@@ -349,6 +349,78 @@ void register_map(CLI::App& journey, Context& ctx) {
   });
 }
 
+const std::vector<std::string> k_funnel_columns = {
+    "channel", "step", "phase", "contacts", "of_previous_pct", "of_first_pct"};
+
+// Splits "a,b,c" (spaces around names dropped).
+std::vector<std::string> split_list(const std::string& text) {
+  std::vector<std::string> out;
+  std::size_t start = 0;
+  while (start <= text.size()) {
+    auto end = text.find(',', start);
+    std::string part = text.substr(start, end == std::string::npos ? end : end - start);
+    part.erase(0, part.find_first_not_of(' '));
+    part.erase(part.find_last_not_of(' ') + 1);
+    if (!part.empty())
+      out.push_back(part);
+    if (end == std::string::npos)
+      break;
+    start = end + 1;
+  }
+  return out;
+}
+
+void register_funnel(CLI::App& journey, Context& ctx) {
+  auto* cmd = journey.add_subcommand("funnel", "Conversion between phases, step by step");
+  struct Args {
+    std::string phases, by, where, from, to;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--phases", a->phases, "The steps, in order (default: all phases)")
+      ->type_name("A,B,C");
+  cmd->add_option("--by", a->by, "One funnel per entry channel")
+      ->type_name("WHAT")
+      ->check(CLI::IsMember({"channel"}));
+  cmd->add_option("--where", a->where, "Only contacts matching this filter")->type_name("EXPR");
+  cmd->add_option("--from", a->from, "Only events at or after T")->type_name("T");
+  cmd->add_option("--to", a->to, "Only events before T")->type_name("T");
+  cmd->callback([&ctx, a] {
+    ctx.action = [&ctx, a] {
+      if (fields_help(ctx, k_funnel_columns))
+        return 0;
+      const auto journey = ctx.config().journey();
+      JourneyFunnelQuery query;
+      query.phases = a->phases.empty() ? journey.phases : split_list(a->phases);
+      query.by_channel = a->by == "channel";
+      if (!a->where.empty())
+        query.where = where_filter(ctx, a->where);
+      if (!a->from.empty())
+        query.from = parse_time_or_throw(a->from, "--from");
+      if (!a->to.empty())
+        query.to = parse_time_or_throw(a->to, "--to");
+      const auto rows = journey_funnel(ctx.database(), journey, query);
+      std::vector<std::string> columns = k_funnel_columns;
+      if (!query.by_channel)
+        columns.erase(columns.begin());
+      const std::size_t shift = query.by_channel ? 0 : 1;
+      write_rows(ctx, columns, rows.size(), [&](std::size_t r, auto& all) {
+        const JourneyFunnelRow& f = rows[r];
+        std::vector<Cell> cells = {
+            text(f.channel),
+            static_cast<std::int64_t>(f.step),
+            f.phase,
+            f.contacts,
+            rounded(f.of_previous ? std::optional<double>(*f.of_previous * 100) : std::nullopt,
+                    10.0),
+            rounded(f.of_first ? std::optional<double>(*f.of_first * 100) : std::nullopt, 10.0)};
+        for (std::size_t i = 0; i < all.size(); ++i)
+          all[i] = cells[i + shift];
+      });
+      return 0;
+    };
+  });
+}
+
 } // namespace
 
 void register_journey(CLI::App& command, Context& ctx) {
@@ -357,6 +429,7 @@ void register_journey(CLI::App& command, Context& ctx) {
   register_import(command, ctx);
   register_show(command, ctx);
   register_map(command, ctx);
+  register_funnel(command, ctx);
 }
 
 } // namespace crm::cli

@@ -289,6 +289,35 @@ expect_status 65
 crm journey map --from soon
 expect_status 65
 
+begin "journey funnel: contacts per step, each step after the one before"
+crm journey funnel -f tsv
+expect_status 0
+expect_out "step	phase	contacts	of_previous_pct	of_first_pct
+1	activation	2		100
+2	information	2	100	100
+3	action	1	50	50
+4	retention	1	100	50"
+crm journey funnel -f tsv --phases information,retention --by channel
+expect_status 0
+expect_out "channel	step	phase	contacts	of_previous_pct	of_first_pct
+web	1	information	2		100
+web	2	retention	2	100	100"
+crm journey funnel -f tsv --phases action,information --no-header
+expect_out "1	action	1		100
+2	information	0	0	0"
+crm journey funnel -f tsv --where 'country = "FR"' --fields phase,contacts --no-header
+expect_out "activation	1
+information	1
+action	0
+retention	0"
+crm journey funnel --phases checkout
+expect_status 2
+expect_err "crm: unknown phase 'checkout': expected one of activation, information, action, retention"
+crm journey funnel --phases action,action
+expect_status 64
+crm journey funnel --by owner
+expect_status 64
+
 begin "journey map over generated data equals an independent computation"
 GEN="$HERE/../../../shared/data/gen_crm_data.py"
 [ -f "$GEN" ] || GEN="${CRM_SOURCE_DIR:-$HERE/../..}/../shared/data/gen_crm_data.py"
