@@ -146,7 +146,7 @@ _crm() {
     -f | --format)
       case "$cmd $sub" in
         "export contacts") mapfile -t COMPREPLY < <(compgen -W "table csv tsv json ndjson vcard" -- "$cur") ;;
-        "export report") mapfile -t COMPREPLY < <(compgen -W "table csv tsv json ndjson svg html" -- "$cur") ;;
+        "export report" | "journey map") mapfile -t COMPREPLY < <(compgen -W "table csv tsv json ndjson svg html" -- "$cur") ;;
         *) mapfile -t COMPREPLY < <(compgen -W "table csv tsv json ndjson" -- "$cur") ;;
       esac
       return

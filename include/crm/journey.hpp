@@ -139,6 +139,17 @@ struct JourneyMapRow {
 std::vector<JourneyMapRow> journey_map(Database& db, const JourneySettings& journey,
                                        const JourneyMapQuery& query);
 
+// The map drawn as a standalone SVG picture: phases as columns left to
+// right, touchpoints as boxes whose height grows with the contacts reached
+// and whose colour is the mean rating (red to green, grey without ratings),
+// an arrow from each box labelled with the share that moved on, the
+// weakest with a red border; `subtitle` goes under the title.
+std::string journey_map_svg(const std::vector<JourneyMapRow>& rows,
+                            const JourneySettings& journey, std::string_view subtitle);
+// The same picture in an HTML page, with the numbers as a table below it.
+std::string journey_map_html(const std::vector<JourneyMapRow>& rows,
+                             const JourneySettings& journey, std::string_view subtitle);
+
 // --- crm journey funnel ------------------------------------------------
 
 struct JourneyFunnelQuery {

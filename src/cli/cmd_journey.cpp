@@ -328,7 +328,32 @@ void register_map(CLI::App& journey, Context& ctx) {
       if (!a->to.empty())
         query.to = parse_time_or_throw(a->to, "--to");
       query.min_ratings = a->min_ratings;
-      const auto rows = journey_map(ctx.database(), ctx.config().journey(), query);
+      // Beyond the row formats, the map is drawn: svg or html.
+      std::optional<std::string> drawn = ctx.options.format;
+      if (!drawn)
+        drawn = env("CRM_FORMAT");
+      if (drawn && *drawn != "svg" && *drawn != "html")
+        drawn.reset();
+      if (!drawn)
+        ctx.format(); // an unknown format is refused before the work
+      const auto journey = ctx.config().journey();
+      const auto rows = journey_map(ctx.database(), journey, query);
+      if (drawn) {
+        std::int64_t events = 0;
+        for (const auto& r : rows)
+          events += r.events;
+        std::string subtitle = fmt::format("{} events", events);
+        if (!a->where.empty())
+          subtitle += fmt::format(" of contacts where {}", a->where);
+        if (query.from)
+          subtitle += " from " + format_time(*query.from);
+        if (query.to)
+          subtitle += " before " + format_time(*query.to);
+        subtitle += fmt::format(" \u00b7 as of {}", format_time(ctx.now()));
+        ctx.out() << (*drawn == "svg" ? journey_map_svg(rows, journey, subtitle)
+                                      : journey_map_html(rows, journey, subtitle));
+        return 0;
+      }
       write_rows(ctx, k_map_columns, rows.size(), [&](std::size_t r, auto& all) {
         const JourneyMapRow& m = rows[r];
         all[0] = text(m.phase);

@@ -8,6 +8,7 @@
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/core.h>
 #include <simdjson.h>
+#include <sqlite3.h>
 
 #include <algorithm>
 #include <charconv>
@@ -148,7 +149,6 @@ public:
         m_insert(db.sql(), "INSERT INTO event (contact_id, touchpoint, channel, phase, at, "
                            "amount, rating, campaign, attrs, batch_id) VALUES (?, ?, ?, ?, ?, ?, "
                            "?, ?, ?, ?)"),
-        m_find(db.sql(), std::string("SELECT 1 FROM event WHERE ") + k_event_identity),
         m_by_id(db.sql(), "SELECT id FROM contact WHERE id = ?"),
         m_by_external_id(db.sql(), "SELECT id FROM contact WHERE external_id = ?"),
         m_by_email(db.sql(), "SELECT id FROM contact WHERE email_norm = ? ORDER BY id LIMIT 1") {}
@@ -325,15 +325,6 @@ private:
         throw;
       return reject(error.what());
     }
-    // An event stored already (a file imported again) is looked up, not
-    // inserted and ignored: that would still advance the id counter.
-    bind_identity(m_find, e);
-    const bool exists = m_find.executeStep();
-    m_find.reset();
-    if (exists) {
-      ++m_summary.unchanged;
-      return;
-    }
     auto text = [&](int index, const std::optional<std::string>& v) {
       if (v)
         m_insert.bindNoCopy(index, *v);
@@ -359,11 +350,23 @@ private:
       m_insert.bind(10, m_summary.batch_id);
     else
       m_insert.bind(10);
-    m_insert.exec();
-    m_insert.reset();
-    ++m_summary.inserted;
-    if (known == KnownTouchpoint::no)
-      ++m_unknown[e.touchpoint];
+    // An event stored already (a file imported again) fails the identity
+    // index, which is cheaper than a look first; the failed statement is
+    // undone whole, the AUTOINCREMENT counter included.
+    const int rc = m_insert.tryExecuteStep();
+    if (rc == SQLITE_DONE) {
+      m_insert.reset();
+      ++m_summary.inserted;
+      if (known == KnownTouchpoint::no)
+        ++m_unknown[e.touchpoint];
+      return;
+    }
+    const int extended = m_insert.getExtendedErrorCode();
+    const std::string message = m_insert.getErrorMsg();
+    m_insert.tryReset();
+    if (extended != SQLITE_CONSTRAINT_UNIQUE)
+      throw SQLite::Exception(message, rc);
+    ++m_summary.unchanged;
   }
 
   RecordReader& m_reader;
@@ -371,7 +374,7 @@ private:
   const JourneySettings& m_journey;
   WriteContext m_ctx;
   RejectSink& m_rejects;
-  SQLite::Statement m_insert, m_find, m_by_id, m_by_external_id, m_by_email;
+  SQLite::Statement m_insert, m_by_id, m_by_external_id, m_by_email;
   simdjson::dom::parser m_json;
   std::vector<Target> m_targets;
   InputRecord m_record;

@@ -289,6 +289,28 @@ expect_status 65
 crm journey map --from soon
 expect_status 65
 
+begin "journey map -f svg is well-formed XML with every phase; -f html holds it"
+crm journey map -f svg --min-ratings 1
+expect_status 0
+if python3 -c 'import sys, xml.dom.minidom; xml.dom.minidom.parse(sys.argv[1])' "$WORK/.out"; then ok; else
+  fail "the svg is not well-formed XML"
+fi
+for word in activation information action retention ad_view page_view purchase survey WEAKEST \
+  "NPS -100" '<svg xmlns="http://www.w3.org/2000/svg"'; do
+  expect_out_contains "$word"
+done
+crm journey map -f html
+expect_status 0
+expect_out_contains "<!DOCTYPE html>"
+expect_out_contains "<svg xmlns"
+expect_out_contains "<td>page_view</td>"
+EXTRA_ENV="CRM_FORMAT=svg" crm journey map
+expect_status 0
+expect_out_contains "</svg>"
+crm journey map -f xml
+expect_status 64
+expect_err_contains "unknown format 'xml'"
+
 begin "journey funnel: contacts per step, each step after the one before"
 crm journey funnel -f tsv
 expect_status 0
