@@ -39,6 +39,7 @@ _crm_options() {
     "journey import") own="--input-format --encoding --delimiter --map --rejects --max-rejects --dry-run --batch" ;;
     "journey map") own="--where --from --to --min-ratings" ;;
     "journey funnel") own="--phases --by --where --from --to" ;;
+    "journey stage") own="--where --force --ids" ;;
   esac
   printf '%s\n' "$global $own"
 }
@@ -47,7 +48,7 @@ _crm_options() {
 _crm_subcommands() {
   case "$1" in
     contact) echo "add import show list search update delete tag untag note history exists dedupe merge task assign" ;;
-    journey) echo "log import show map funnel" ;;
+    journey) echo "log import show map funnel stage" ;;
     db) echo "migrate check backup vacuum stats schema query" ;;
     export) echo "contacts events consents scores runs members tasks report" ;;
     config) echo "check show" ;;

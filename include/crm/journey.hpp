@@ -144,11 +144,11 @@ std::vector<JourneyMapRow> journey_map(Database& db, const JourneySettings& jour
 // and whose colour is the mean rating (red to green, grey without ratings),
 // an arrow from each box labelled with the share that moved on, the
 // weakest with a red border; `subtitle` goes under the title.
-std::string journey_map_svg(const std::vector<JourneyMapRow>& rows,
-                            const JourneySettings& journey, std::string_view subtitle);
+std::string journey_map_svg(const std::vector<JourneyMapRow>& rows, const JourneySettings& journey,
+                            std::string_view subtitle);
 // The same picture in an HTML page, with the numbers as a table below it.
-std::string journey_map_html(const std::vector<JourneyMapRow>& rows,
-                             const JourneySettings& journey, std::string_view subtitle);
+std::string journey_map_html(const std::vector<JourneyMapRow>& rows, const JourneySettings& journey,
+                             std::string_view subtitle);
 
 // --- crm journey funnel ------------------------------------------------
 
@@ -177,5 +177,34 @@ struct JourneyFunnelRow {
 // not list, Error(Exit::usage) for an empty or repeating list.
 std::vector<JourneyFunnelRow> journey_funnel(Database& db, const JourneySettings& journey,
                                              const JourneyFunnelQuery& query);
+
+// --- crm journey stage -------------------------------------------------
+
+// A stage rule of [[journey.stages]] compiled: contacts for which `when`
+// holds are in stage `name`.
+struct StageRule {
+  std::string name;
+  SqlFilter when;
+};
+
+struct StageOptions {
+  std::vector<StageRule> rules;   // first match wins
+  std::optional<SqlFilter> where; // only these contacts
+  Force force = Force::no;        // yes: also contacts whose stage was set by hand
+};
+
+struct StageSummary {
+  std::vector<std::int64_t> changed; // ids, in id order
+  std::size_t unchanged = 0;
+  std::size_t kept = 0; // set by hand, left alone without Force::yes
+};
+
+// Recomputes the lifecycle stage of each contact (of `where`) in one
+// transaction: the name of the first rule that holds, none (null) if no
+// rule does. A stage set by hand (contact add/update/import --stage) is kept
+// unless Force::yes; a recomputed stage is no longer one set by hand. Each
+// change is in the contact's history (action "stage", detail
+// {"stage": [old, new]}) with ctx.source, and moves updated_at.
+StageSummary recompute_stages(Database& db, const StageOptions& options, const WriteContext& ctx);
 
 } // namespace crm

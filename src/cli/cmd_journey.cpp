@@ -446,6 +446,60 @@ void register_funnel(CLI::App& journey, Context& ctx) {
   });
 }
 
+void register_stage(CLI::App& journey, Context& ctx) {
+  auto* cmd = journey.add_subcommand("stage", "Recompute lifecycle stages from [[journey.stages]]");
+  struct Args {
+    std::string where;
+    bool force = false, ids = false;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--where", a->where, "Only contacts matching this filter")->type_name("EXPR");
+  cmd->add_flag("--force", a->force, "Recompute also stages set by hand");
+  cmd->add_flag("--ids", a->ids, "Print the ids of the contacts whose stage changed");
+  cmd->callback([&ctx, a] {
+    ctx.action = [&ctx, a] {
+      const auto journey = ctx.config().journey();
+      const std::string file =
+          ctx.config().file() ? ctx.config().file()->string() : std::string("the config");
+      if (journey.stages.empty())
+        throw Error(Exit::config,
+                    fmt::format("{}: no [[journey.stages]]: no rules to compute "
+                                "stages from",
+                                file),
+                    "add [[journey.stages]] tables with name and when (see crm.toml(5))");
+      StageOptions options;
+      for (std::size_t i = 0; i < journey.stages.size(); ++i) {
+        const auto& stage = journey.stages[i];
+        try {
+          options.rules.push_back({stage.name, where_filter(ctx, stage.when)});
+        } catch (const Error& e) {
+          if (e.code() != Exit::data)
+            throw;
+          throw Error(Exit::config,
+                      fmt::format("{}: journey.stages[{}].when (stage '{}'): {}", file, i,
+                                  stage.name, e.what()),
+                      e.hint());
+        }
+      }
+      if (!a->where.empty())
+        options.where = where_filter(ctx, a->where);
+      options.force = a->force ? Force::yes : Force::no;
+      auto write = ctx.write_context();
+      write.source = "journey stage";
+      const auto summary = recompute_stages(ctx.database(), options, write);
+      if (a->ids)
+        for (auto id : summary.changed)
+          ctx.out() << id << '\n';
+      std::string line =
+          fmt::format("changed {}, unchanged {}", summary.changed.size(), summary.unchanged);
+      if (summary.kept > 0)
+        line += fmt::format(", kept {} (set by hand; --force recomputes them)", summary.kept);
+      ctx.summary(line);
+      return 0;
+    };
+  });
+}
+
 } // namespace
 
 void register_journey(CLI::App& command, Context& ctx) {
@@ -455,6 +509,7 @@ void register_journey(CLI::App& command, Context& ctx) {
   register_show(command, ctx);
   register_map(command, ctx);
   register_funnel(command, ctx);
+  register_stage(command, ctx);
 }
 
 } // namespace crm::cli

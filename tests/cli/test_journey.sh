@@ -340,6 +340,57 @@ expect_status 64
 crm journey funnel --by owner
 expect_status 64
 
+begin "journey stage sets stages from the rules, first match wins, in the history"
+cp crm.toml stages.toml
+cat >>stages.toml <<'TOML'
+[[journey.stages]]
+name = "customer"
+when = 'event("purchase", within = 365d)'
+[[journey.stages]]
+name = "lead"
+when = 'event("page_view")'
+TOML
+crm --config stages.toml journey stage --ids
+expect_status 0
+expect_out "1
+2"
+expect_err "changed 2, unchanged 0"
+crm contact list --fields id,stage --no-header -f tsv
+expect_out "1	customer
+2	lead"
+crm contact history 1 -f tsv --fields action,source,detail --no-header
+expect_out_contains 'stage	journey stage	{"stage":[null,"customer"]}'
+crm --config stages.toml journey stage
+expect_status 0
+expect_out ""
+expect_err "changed 0, unchanged 2"
+
+begin "journey stage keeps a stage set by hand unless --force"
+crm contact update 2 --stage vip
+crm --config stages.toml journey stage
+expect_err "changed 0, unchanged 1, kept 1 (set by hand; --force recomputes them)"
+crm contact show 2 -f tsv --fields stage --no-header
+expect_out vip
+crm --config stages.toml journey stage --force --where 'id = 2' --ids
+expect_status 0
+expect_out 2
+expect_err "changed 1, unchanged 0"
+crm contact show 2 -f tsv --fields stage --no-header
+expect_out lead
+
+begin "journey stage: no rules or a bad rule is 78, a bad --where 65; nothing changes"
+before=$(dump)
+crm journey stage
+expect_status 78
+expect_err_contains "no [[journey.stages]]"
+sed 's/event("page_view")/event(page_view)/' stages.toml >bad.toml
+crm --config bad.toml journey stage
+expect_status 78
+expect_err_contains "journey.stages[1].when (stage 'lead'): bad filter expression"
+crm --config stages.toml journey stage --where 'id ='
+expect_status 65
+if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
+
 begin "journey map over generated data equals an independent computation"
 GEN="$HERE/../../../shared/data/gen_crm_data.py"
 [ -f "$GEN" ] || GEN="${CRM_SOURCE_DIR:-$HERE/../..}/../shared/data/gen_crm_data.py"
