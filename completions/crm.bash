@@ -5,7 +5,7 @@
 # bash-completion/completions/crm. It is static: it never runs crm.
 
 # Options that take a value, of every command (global ones included).
-_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param --channel --phase --at --amount --rating --campaign --min-ratings --phases --by "
+_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param --channel --phase --at --amount --rating --campaign --min-ratings --phases --by --model --window "
 
 _crm_contact_fields="id external_id email phone first_name last_name company street postcode city country birthdate stage owner source created_at updated_at tags attr."
 
@@ -40,6 +40,7 @@ _crm_options() {
     "journey map") own="--where --from --to --min-ratings" ;;
     "journey funnel") own="--phases --by --where --from --to" ;;
     "journey stage") own="--where --force --ids" ;;
+    "journey attribution") own="--model --by --window --where --from --to" ;;
   esac
   printf '%s\n' "$global $own"
 }
@@ -48,7 +49,7 @@ _crm_options() {
 _crm_subcommands() {
   case "$1" in
     contact) echo "add import show list search update delete tag untag note history exists dedupe merge task assign" ;;
-    journey) echo "log import show map funnel stage" ;;
+    journey) echo "log import show map funnel stage attribution" ;;
     db) echo "migrate check backup vacuum stats schema query" ;;
     export) echo "contacts events consents scores runs members tasks report" ;;
     config) echo "check show" ;;
@@ -134,7 +135,18 @@ _crm() {
       return
       ;;
     --by)
-      mapfile -t COMPREPLY < <(compgen -W "channel" -- "$cur")
+      if [[ "$cmd $sub" == "journey attribution" ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "touchpoint channel campaign" -- "$cur")
+      else
+        mapfile -t COMPREPLY < <(compgen -W "channel" -- "$cur")
+      fi
+      return
+      ;;
+    --model)
+      mapfile -t COMPREPLY < <(compgen -W "last first linear time_decay position" -- "$cur")
+      return
+      ;;
+    --window)
       return
       ;;
     --strategy)

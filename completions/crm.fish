@@ -22,7 +22,7 @@ function __crm_words
                 --due --due-before --strategy --from --to -o --output --param \
                 --channel --phase --at --amount --rating --campaign --min-ratings --map \
                 --input-format --encoding --delimiter --rejects --max-rejects --batch \
-                --phases --by
+                --phases --by --model --window
                 set skip 1
             case '-*'
             case '*'
@@ -180,6 +180,13 @@ complete -c crm -n '__crm_at journey' -a import -d 'Import events from csv, tsv,
 complete -c crm -n '__crm_at journey' -a show -d "A contact's timeline, oldest first, phase changes marked"
 complete -c crm -n '__crm_at journey' -a map -d 'The customer journey map'
 complete -c crm -n '__crm_at journey' -a funnel -d 'Conversion between phases, step by step'
+complete -c crm -n '__crm_at journey' -a attribution -d 'Credit conversions and their revenue to the touchpoints before them'
+complete -c crm -n '__crm_in journey attribution' -l model -x -a 'last first linear time_decay position' -d 'Attribution model'
+complete -c crm -n '__crm_in journey attribution' -l by -x -a 'touchpoint channel campaign' -d 'What earns the credit'
+complete -c crm -n '__crm_in journey attribution' -l window -x -d 'Touches this long before a conversion count'
+complete -c crm -n '__crm_in journey attribution' -l where -x -d 'Only contacts matching this filter'
+complete -c crm -n '__crm_in journey attribution' -l from -x -d 'Only conversions at or after T'
+complete -c crm -n '__crm_in journey attribution' -l to -x -d 'Only conversions before T'
 complete -c crm -n '__crm_at journey' -a stage -d 'Recompute lifecycle stages from [[journey.stages]]'
 complete -c crm -n '__crm_in journey stage' -l where -x -d 'Only contacts matching this filter'
 complete -c crm -n '__crm_in journey stage' -l force -d 'Recompute also stages set by hand'
@@ -256,6 +263,6 @@ complete -c crm -n '__crm_at completion' -a 'bash zsh fish' -d 'Shell'
 complete -c crm -n '__crm_at help' -a 'init contact journey export db config completion help' -d 'Command'
 complete -c crm -n '__crm_at help export' -a 'contacts events consents scores runs members tasks report' -d 'Subcommand'
 complete -c crm -n '__crm_at help contact' -a 'add import show list search update delete tag untag note history exists dedupe merge task assign' -d 'Subcommand'
-complete -c crm -n '__crm_at help journey' -a 'log import show map funnel stage' -d 'Subcommand'
+complete -c crm -n '__crm_at help journey' -a 'log import show map funnel stage attribution' -d 'Subcommand'
 complete -c crm -n '__crm_at help db' -a 'migrate check backup vacuum stats schema query' -d 'Subcommand'
 complete -c crm -n '__crm_at help config' -a 'check show' -d 'Subcommand'

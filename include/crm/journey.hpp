@@ -207,4 +207,43 @@ struct StageSummary {
 // {"stage": [old, new]}) with ctx.source, and moves updated_at.
 StageSummary recompute_stages(Database& db, const StageOptions& options, const WriteContext& ctx);
 
+// --- crm journey attribution --------------------------------------------
+
+enum class AttributionModel { last, first, linear, time_decay, position };
+enum class AttributionBy { touchpoint, channel, campaign };
+
+std::optional<AttributionModel> parse_attribution_model(std::string_view name);
+std::optional<AttributionBy> parse_attribution_by(std::string_view name);
+
+struct AttributionQuery {
+  AttributionModel model = AttributionModel::last;
+  AttributionBy by = AttributionBy::touchpoint;
+  Duration window{30, Duration::Unit::days}; // touches this long before a conversion count
+  std::optional<SqlFilter> where;            // over contacts (`c`)
+  std::optional<TimePoint> from, to;         // conversions with at in [from, to)
+};
+
+// The credit one key (a touchpoint, channel or campaign) earned.
+struct AttributionRow {
+  std::string key;          // "(none)": no touch before the conversion, or no channel/campaign
+  double conversions = 0;   // credits, summed over conversions
+  double revenue_cents = 0; // credits times each conversion's amount
+};
+
+struct AttributionResult {
+  std::vector<AttributionRow> rows; // most credit first, then by key
+  std::int64_t conversions = 0;
+  std::int64_t revenue_cents = 0;
+};
+
+// Credits each conversion (an event of [journey].conversion) to the events
+// of the same contact in the `window` before it (strictly before, other
+// conversions aside), by the model: last or first touch 1; linear 1/n each;
+// time_decay 2^(-age / 7 days) normalised; position 40% first, 40% last,
+// 20% shared by those between (one touch: 1, two: 1/2 each). One
+// conversion's credits sum to 1 (and to its revenue); a conversion with no
+// touch before it credits "(none)".
+AttributionResult journey_attribution(Database& db, const JourneySettings& journey,
+                                      const AttributionQuery& query);
+
 } // namespace crm

@@ -500,6 +500,65 @@ void register_stage(CLI::App& journey, Context& ctx) {
   });
 }
 
+void register_attribution(CLI::App& journey, Context& ctx) {
+  auto* cmd = journey.add_subcommand(
+      "attribution", "Credit conversions and their revenue to the touchpoints before them");
+  struct Args {
+    std::string model = "last", by = "touchpoint", window = "30d", where, from, to;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("--model", a->model, "last (default), first, linear, time_decay or position")
+      ->type_name("M")
+      ->check(CLI::IsMember({"last", "first", "linear", "time_decay", "position"}));
+  cmd->add_option("--by", a->by, "Credit touchpoints (default), channels or campaigns")
+      ->type_name("WHAT")
+      ->check(CLI::IsMember({"touchpoint", "channel", "campaign"}));
+  cmd->add_option("--window", a->window, "Touches this long before a conversion count (30d)")
+      ->type_name("D");
+  cmd->add_option("--where", a->where, "Only contacts matching this filter")->type_name("EXPR");
+  cmd->add_option("--from", a->from, "Only conversions at or after T")->type_name("T");
+  cmd->add_option("--to", a->to, "Only conversions before T")->type_name("T");
+  cmd->callback([&ctx, a] {
+    ctx.action = [&ctx, a] {
+      const std::vector<std::string> columns = {a->by, "conversions", "share_pct", "revenue"};
+      if (fields_help(ctx, columns))
+        return 0;
+      AttributionQuery query;
+      query.model = *parse_attribution_model(a->model);
+      query.by = *parse_attribution_by(a->by);
+      auto window = parse_duration(a->window);
+      if (!window)
+        throw Error(Exit::usage,
+                    fmt::format("--window '{}': expected a duration like 30d", a->window));
+      query.window = *window;
+      if (!a->where.empty())
+        query.where = where_filter(ctx, a->where);
+      if (!a->from.empty())
+        query.from = parse_time_or_throw(a->from, "--from");
+      if (!a->to.empty())
+        query.to = parse_time_or_throw(a->to, "--to");
+      const auto journey = ctx.config().journey();
+      const auto result = journey_attribution(ctx.database(), journey, query);
+      write_rows(ctx, columns, result.rows.size(), [&](std::size_t r, auto& all) {
+        const AttributionRow& row = result.rows[r];
+        all[0] = row.key;
+        all[1] = std::round(row.conversions * 1e6) / 1e6;
+        all[2] = result.conversions > 0 ? Cell(std::round(row.conversions * 1000.0 /
+                                                          static_cast<double>(result.conversions)) /
+                                               10.0)
+                                        : Cell(std::monostate{});
+        // Credited revenue keeps fractions of a cent, so that it sums up.
+        all[3] = std::round(row.revenue_cents * 100.0) / 10000.0;
+      });
+      ctx.summary(fmt::format("{} conversions ({}), revenue {}.{:02} {}; model {}, window {}",
+                              result.conversions, journey.conversion, result.revenue_cents / 100,
+                              std::llabs(result.revenue_cents % 100), ctx.config().currency(),
+                              a->model, a->window));
+      return 0;
+    };
+  });
+}
+
 } // namespace
 
 void register_journey(CLI::App& command, Context& ctx) {
@@ -510,6 +569,7 @@ void register_journey(CLI::App& command, Context& ctx) {
   register_map(command, ctx);
   register_funnel(command, ctx);
   register_stage(command, ctx);
+  register_attribution(command, ctx);
 }
 
 } // namespace crm::cli

@@ -66,7 +66,7 @@ expect_err "crm: 'crm export' needs a command: contacts, events, consents, score
 Run 'crm --help' or 'crm help COMMAND' for usage."
 crm journey
 expect_status 64
-expect_err "crm: 'crm journey' needs a command: log, import, show, map, funnel, stage
+expect_err "crm: 'crm journey' needs a command: log, import, show, map, funnel, stage, attribution
 Run 'crm --help' or 'crm help COMMAND' for usage."
 
 begin "2: a journey event of a contact that does not exist"

@@ -340,6 +340,30 @@ expect_status 64
 crm journey funnel --by owner
 expect_status 64
 
+begin "journey attribution credits the conversion to the touches before it"
+crm journey attribution -f tsv --model linear
+expect_status 0
+expect_out "touchpoint	conversions	share_pct	revenue
+ad_view	0.5	50	9.995
+page_view	0.5	50	9.995"
+expect_err "1 conversions (purchase), revenue 19.99 EUR; model linear, window 30d"
+crm journey attribution -f tsv --no-header
+expect_out "page_view	1	100	19.99
+ad_view	0	0	0"
+crm journey attribution -f tsv --no-header --model first --by channel
+expect_out "social	1	100	19.99
+web	0	0	0"
+crm journey attribution -f tsv --no-header --by campaign --model position
+expect_out "(none)	1	100	19.99"
+crm journey attribution -f tsv --no-header --window 12h
+expect_out "(none)	1	100	19.99"
+crm journey attribution -f tsv --no-header --from 2026-02-01
+expect_out ""
+crm journey attribution --model magic
+expect_status 64
+crm journey attribution --window soon
+expect_status 64
+
 begin "journey stage sets stages from the rules, first match wins, in the history"
 cp crm.toml stages.toml
 cat >>stages.toml <<'TOML'
@@ -437,6 +461,18 @@ TOML
   if check=$(python3 "$HERE/journey_map_check.py" data/events.csv "$WORK/.out" --phases $PHASES \
     --touchpoints $TOUCH --from 2026-03-01T00:00:00Z --to 2026-09-01T00:00:00Z \
     --min-ratings 3); then ok; else fail "map with --from/--to differs: $check"; fi
+  for model in last first linear time_decay position; do
+    for by in touchpoint channel campaign; do
+      crm journey attribution -f tsv --model $model --by $by
+      if check=$(python3 "$HERE/journey_attribution_check.py" data/events.csv "$WORK/.out" \
+        --model $model --by $by); then ok; else fail "attribution $model by $by differs: $check"; fi
+    done
+  done
+  crm journey attribution -f tsv --model time_decay --window 8w
+  if check=$(python3 "$HERE/journey_attribution_check.py" data/events.csv "$WORK/.out" \
+    --model time_decay --by touchpoint --window-days 56); then ok; else
+    fail "attribution with --window 8w differs: $check"
+  fi
   cd .. || exit 1
 fi
 
