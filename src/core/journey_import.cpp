@@ -12,7 +12,12 @@
 
 #include <algorithm>
 #include <charconv>
+#include <condition_variable>
+#include <deque>
+#include <exception>
 #include <map>
+#include <mutex>
+#include <thread>
 
 namespace crm {
 
@@ -141,6 +146,109 @@ std::string too_many_rejects(std::size_t max) {
                      max);
 }
 
+// Reads records on a second thread while the importer's thread writes to
+// SQLite, for csv and tsv (their columns are fixed by the header, so the
+// importer may read them meanwhile); other formats are read in line.
+// Records come out in input order.
+class RecordQueue {
+public:
+  RecordQueue(RecordReader& reader)
+      : m_reader(reader),
+        m_threaded(reader.format() == InputFormat::csv || reader.format() == InputFormat::tsv) {
+    if (m_threaded)
+      m_thread = std::thread([this] { produce(); });
+  }
+  ~RecordQueue() {
+    if (!m_threaded)
+      return;
+    {
+      std::lock_guard lock(m_mutex);
+      m_stop = true;
+    }
+    m_changed.notify_all();
+    m_thread.join();
+  }
+  RecordQueue(const RecordQueue&) = delete;
+  RecordQueue& operator=(const RecordQueue&) = delete;
+
+  // The next record, or nullptr at the end; rethrows what stopped the reader.
+  const InputRecord* next() {
+    if (!m_threaded)
+      return m_reader.next(m_single) ? &m_single : nullptr;
+    if (m_index == m_current.size()) {
+      std::unique_lock lock(m_mutex);
+      if (!m_current.empty())
+        m_free.push_back(std::move(m_current));
+      m_current.clear();
+      m_index = 0;
+      m_changed.notify_all();
+      m_changed.wait(lock, [&] { return !m_ready.empty() || m_done; });
+      if (m_ready.empty()) {
+        if (m_error)
+          std::rethrow_exception(m_error);
+        return nullptr;
+      }
+      m_current = std::move(m_ready.front());
+      m_ready.pop_front();
+      m_changed.notify_all();
+    }
+    return &m_current[m_index++];
+  }
+
+private:
+  static constexpr std::size_t k_chunk = 512;
+  static constexpr std::size_t k_chunks_ahead = 8;
+
+  void produce() {
+    try {
+      std::vector<InputRecord> chunk;
+      bool more = true;
+      while (more) {
+        {
+          std::unique_lock lock(m_mutex);
+          m_changed.wait(lock, [&] { return m_ready.size() < k_chunks_ahead || m_stop; });
+          if (m_stop)
+            return;
+          if (!m_free.empty()) {
+            chunk = std::move(m_free.back());
+            m_free.pop_back();
+          }
+        }
+        chunk.resize(k_chunk);
+        std::size_t n = 0;
+        while (n < k_chunk && (more = m_reader.next(chunk[n])))
+          ++n;
+        chunk.resize(n);
+        std::lock_guard lock(m_mutex);
+        if (n > 0)
+          m_ready.push_back(std::move(chunk));
+        chunk.clear();
+        m_changed.notify_all();
+      }
+    } catch (...) {
+      std::lock_guard lock(m_mutex);
+      m_error = std::current_exception();
+    }
+    std::lock_guard lock(m_mutex);
+    m_done = true;
+    m_changed.notify_all();
+  }
+
+  RecordReader& m_reader;
+  bool m_threaded;
+  InputRecord m_single;
+  std::mutex m_mutex;
+  std::condition_variable m_changed;
+  std::deque<std::vector<InputRecord>> m_ready;
+  std::vector<std::vector<InputRecord>> m_free;
+  std::vector<InputRecord> m_current; // the importer's chunk
+  std::size_t m_index = 0;
+  bool m_done = false;
+  bool m_stop = false;
+  std::exception_ptr m_error;
+  std::thread m_thread;
+};
+
 class EventImporter {
 public:
   EventImporter(Database& db, RecordReader& reader, const EventImportOptions& options,
@@ -165,7 +273,8 @@ public:
   bool run(std::size_t limit, const std::function<void(std::size_t)>& progress) {
     std::size_t n = 0;
     while (limit == 0 || n < limit) {
-      if (!m_reader.next(m_record))
+      m_record = m_queue.next();
+      if (m_record == nullptr)
         return false;
       ++n;
       ++m_rows;
@@ -179,7 +288,7 @@ public:
 private:
   void reject(std::string_view reason) {
     ++m_summary.rejected;
-    m_rejects.reject(m_reader, m_record, reason);
+    m_rejects.reject(m_reader, *m_record, reason);
     if (m_options.max_rejects && m_summary.rejected > *m_options.max_rejects)
       throw Error(Exit::data, too_many_rejects(*m_options.max_rejects),
                   "the rejected rows are listed above or in the --rejects file");
@@ -237,8 +346,8 @@ private:
   }
 
   void write_row() {
-    if (!m_record.error.empty())
-      return reject(m_record.error);
+    if (!m_record->error.empty())
+      return reject(m_record->error);
     update_targets();
     m_fields.touchpoint.clear();
     m_fields.channel.reset();
@@ -250,8 +359,8 @@ private:
     m_fields.attrs.clear();
     const std::string* refs[3] = {nullptr, nullptr, nullptr}; // contact_id, external_id, email
     try {
-      for (std::size_t i = 0; i < m_record.values.size() && i < m_targets.size(); ++i) {
-        const auto& value = m_record.values[i];
+      for (std::size_t i = 0; i < m_record->values.size() && i < m_targets.size(); ++i) {
+        const auto& value = m_record->values[i];
         if (!value || value->empty())
           continue;
         const Target& t = m_targets[i];
@@ -377,7 +486,8 @@ private:
   SQLite::Statement m_insert, m_by_id, m_by_external_id, m_by_email;
   simdjson::dom::parser m_json;
   std::vector<Target> m_targets;
-  InputRecord m_record;
+  RecordQueue m_queue{m_reader};
+  const InputRecord* m_record = nullptr;
   EventFields m_fields;
   Slot m_last_slot = Slot::ignore;
   std::string m_last_ref;
