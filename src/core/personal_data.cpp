@@ -17,8 +17,9 @@ constexpr std::array k_tables = {
     PersonalTable{"dedupe_ignore", "contact_a", BlocksDelete::no, OnMerge::drop},
     PersonalTable{"dedupe_ignore", "contact_b", BlocksDelete::no, OnMerge::drop},
     PersonalTable{"task", "contact_id", BlocksDelete::no, OnMerge::move},
-    // A merged duplicate's journey is the survivor's journey.
-    PersonalTable{"event", "contact_id", BlocksDelete::no, OnMerge::move},
+    // A merged duplicate's journey is the survivor's journey; a contact with
+    // events is deleted only with --force (SPEC: delete).
+    PersonalTable{"event", "contact_id", BlocksDelete::yes, OnMerge::move},
 };
 
 } // namespace

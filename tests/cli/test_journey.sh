@@ -38,6 +38,14 @@ else
   ok
 fi
 
+begin "a contact with events is deleted only with --force"
+before=$(sqlite3 crm.db .dump)
+crm contact delete 2
+expect_status 65
+expect_err "crm: cannot delete contact 2: it has history (1 rows in event)
+use --force to delete it with its history, or 'crm contact erase' for a GDPR erasure"
+if [ "$(sqlite3 crm.db .dump)" = "$before" ]; then ok; else fail "database changed"; fi
+
 begin "deleting a contact deletes its events"
 crm contact delete 2 --force
 expect_status 0
