@@ -5,7 +5,7 @@
 # bash-completion/completions/crm. It is static: it never runs crm.
 
 # Options that take a value, of every command (global ones included).
-_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param --purpose --channel --proof --at --label --consent-purpose --consent-channel "
+_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param --purpose --channel --proof --at --label --consent-purpose --consent-channel --phase --amount --rating --campaign --min-ratings --phases --by --model --window "
 
 _crm_contact_fields="id external_id email phone first_name last_name company street postcode city country birthdate stage owner source created_at updated_at tags attr."
 
@@ -41,6 +41,12 @@ _crm_options() {
     "export subject") own="-o --output" ;;
     "db query") own="--param" ;;
     "score list") own="--label --where --sort --limit" ;;
+    "journey log") own="--channel --phase --at --amount --rating --campaign --attr" ;;
+    "journey import") own="--input-format --encoding --delimiter --map --rejects --max-rejects --dry-run --batch" ;;
+    "journey map") own="--where --from --to --min-ratings" ;;
+    "journey funnel") own="--phases --by --where --from --to" ;;
+    "journey stage") own="--where --force --ids" ;;
+    "journey attribution") own="--model --by --window --where --from --to" ;;
   esac
   printf '%s\n' "$global $own"
 }
@@ -50,6 +56,7 @@ _crm_subcommands() {
   case "$1" in
     contact) echo "add import show list search update erase delete tag untag note history exists dedupe merge task assign" ;;
     consent) echo "grant withdraw object request confirm show history check import verify" ;;
+    journey) echo "log import show map funnel stage attribution" ;;
     db) echo "migrate check backup vacuum stats schema query" ;;
     export) echo "contacts events consents scores runs members tasks report subject" ;;
     config) echo "check show" ;;
@@ -135,17 +142,32 @@ _crm() {
       mapfile -t COMPREPLY < <(compgen -W "google google-legacy outlook outlook-de outlook-com thunderbird mailchimp hubspot" -- "$cur")
       return
       ;;
+    --by)
+      if [[ "$cmd $sub" == "journey attribution" ]]; then
+        mapfile -t COMPREPLY < <(compgen -W "touchpoint channel campaign" -- "$cur")
+      else
+        mapfile -t COMPREPLY < <(compgen -W "channel" -- "$cur")
+      fi
+      return
+      ;;
+    --model)
+      mapfile -t COMPREPLY < <(compgen -W "last first linear time_decay position" -- "$cur")
+      return
+      ;;
+    --window)
+      return
+      ;;
     --strategy)
       mapfile -t COMPREPLY < <(compgen -W "round_robin least_loaded" -- "$cur")
       return
       ;;
-    --encoding | --delimiter | --map | --max-rejects | --batch | --due | --due-before)
+    --encoding | --delimiter | --map | --max-rejects | --batch | --due | --due-before | --channel | --phase | --at | --amount | --rating | --campaign | --min-ratings | --phases)
       return
       ;;
     -f | --format)
       case "$cmd $sub" in
         "export contacts") mapfile -t COMPREPLY < <(compgen -W "table csv tsv json ndjson vcard" -- "$cur") ;;
-        "export report") mapfile -t COMPREPLY < <(compgen -W "table csv tsv json ndjson svg html" -- "$cur") ;;
+        "export report" | "journey map") mapfile -t COMPREPLY < <(compgen -W "table csv tsv json ndjson svg html" -- "$cur") ;;
         *) mapfile -t COMPREPLY < <(compgen -W "table csv tsv json ndjson" -- "$cur") ;;
       esac
       return
@@ -161,6 +183,12 @@ _crm() {
         _crm_list "contact_id model part points reason help" "$cur"
       elif [[ "$cmd" == "score" ]]; then
         _crm_list "contact_id model value label at help" "$cur"
+      elif [[ "$cmd $sub" == "journey show" ]]; then
+        _crm_list "id contact_id touchpoint channel phase at amount rating campaign attrs batch_id phase_change help" "$cur"
+      elif [[ "$cmd $sub" == "journey funnel" ]]; then
+        _crm_list "channel step phase contacts of_previous_pct of_first_pct help" "$cur"
+      elif [[ "$cmd $sub" == "journey map" ]]; then
+        _crm_list "phase touchpoint contacts events moved_on moved_on_pct ratings satisfaction nps weakest help" "$cur"
       elif [[ "$cmd $sub" == "contact task" ]]; then
         _crm_list "id contact_id owner due_at text created_at done_at first_name last_name email phone help" "$cur"
       else
@@ -188,7 +216,7 @@ _crm() {
     --from | --to | --param)
       return
       ;;
-    --purpose | --channel | --proof | --at | --consent-purpose | --consent-channel)
+    --purpose | --proof | --consent-purpose | --consent-channel)
       return
       ;;
     --now | --where | --limit | --attr | --tag | --external-id | --email | --phone | --first-name | --last-name | --company | --street | --postcode | --city | --country | --birthdate | --stage | --owner | --source)
@@ -201,14 +229,14 @@ _crm() {
     return
   fi
 
-  local commands="init contact consent score export db config completion help"
+  local commands="init contact consent journey score export db config completion help"
   case "${#path[@]}" in
     0)
       mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
       ;;
     1)
       case "$cmd" in
-        contact | consent | score | export | db | config)
+        contact | consent | journey | score | export | db | config)
           mapfile -t COMPREPLY < <(compgen -W "$(_crm_subcommands "$cmd")" -- "$cur")
           ;;
         completion)
@@ -221,7 +249,7 @@ _crm() {
       ;;
     2)
       case "$cmd $sub" in
-        "db backup" | "contact import" | "consent import")
+        "db backup" | "contact import" | "consent import" | "journey import")
           _crm_files "$cur"
           ;;
         "contact task")

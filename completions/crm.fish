@@ -20,7 +20,10 @@ function __crm_words
                 --unset --attr --tag --external-id --email --phone --first-name --last-name \
                 --company --street --postcode --city --country --birthdate --stage --owner --source \
                 --due --due-before --strategy --from --to -o --output --param --purpose \
-                --channel --proof --at --label --consent-purpose --consent-channel
+                --channel --proof --at --label --consent-purpose --consent-channel \
+                --phase --amount --rating --campaign --min-ratings --map \
+                --input-format --encoding --delimiter --rejects --max-rejects --batch \
+                --phases --by --model --window
                 set skip 1
             case '-*'
             case '*'
@@ -58,6 +61,12 @@ function __crm_field_list
         set names contact_id model part points reason help
     else if __crm_in score
         set names contact_id model value label at help
+    else if __crm_in journey show
+        set names id contact_id touchpoint channel phase at amount rating campaign attrs batch_id phase_change help
+    else if __crm_in journey funnel
+        set names channel step phase contacts of_previous_pct of_first_pct help
+    else if __crm_in journey map
+        set names phase touchpoint contacts events moved_on moved_on_pct ratings satisfaction nps weakest help
     else if __crm_in contact task
         set names id contact_id owner due_at text created_at done_at first_name last_name email phone help
     else
@@ -90,6 +99,7 @@ complete -c crm -n '__crm_at' -a init -d 'Create the database (mode 0600) and a 
 complete -c crm -n '__crm_at' -a contact -d 'Add, find, change and delete contacts'
 complete -c crm -n '__crm_at' -a consent -d 'Record and check consent: the append-only ledger'
 complete -c crm -n '__crm_at' -a score -d 'Compute, list and explain scores (rfm, abc, lead, nps, churn)'
+complete -c crm -n '__crm_at' -a journey -d 'Events, timelines and the customer journey map'
 complete -c crm -n '__crm_at' -a export -d 'Export data and run reports for shell pipelines'
 complete -c crm -n '__crm_at' -a db -d 'Maintain the database file'
 complete -c crm -n '__crm_at' -a config -d 'Check and show the configuration'
@@ -219,6 +229,48 @@ complete -c crm -n '__crm_in score list' -l label -x -a 'champions loyal potenti
 complete -c crm -n '__crm_in score list' -l where -x -d 'Only contacts matching this filter'
 complete -c crm -n '__crm_in score list' -l sort -x -a 'contact_id value label at -contact_id -value -label -at' -d 'Sort by FIELD[,-FIELD]'
 complete -c crm -n '__crm_in score list' -l limit -x -d 'At most N rows'
+# crm journey
+complete -c crm -n '__crm_at journey' -a log -d 'Record an event: a contact went through a touchpoint'
+complete -c crm -n '__crm_at journey' -a import -d 'Import events from csv, tsv, json or ndjson'
+complete -c crm -n '__crm_at journey' -a show -d "A contact's timeline, oldest first, phase changes marked"
+complete -c crm -n '__crm_at journey' -a map -d 'The customer journey map'
+complete -c crm -n '__crm_at journey' -a funnel -d 'Conversion between phases, step by step'
+complete -c crm -n '__crm_at journey' -a attribution -d 'Credit conversions and their revenue to the touchpoints before them'
+complete -c crm -n '__crm_in journey attribution' -l model -x -a 'last first linear time_decay position' -d 'Attribution model'
+complete -c crm -n '__crm_in journey attribution' -l by -x -a 'touchpoint channel campaign' -d 'What earns the credit'
+complete -c crm -n '__crm_in journey attribution' -l window -x -d 'Touches this long before a conversion count'
+complete -c crm -n '__crm_in journey attribution' -l where -x -d 'Only contacts matching this filter'
+complete -c crm -n '__crm_in journey attribution' -l from -x -d 'Only conversions at or after T'
+complete -c crm -n '__crm_in journey attribution' -l to -x -d 'Only conversions before T'
+complete -c crm -n '__crm_at journey' -a stage -d 'Recompute lifecycle stages from [[journey.stages]]'
+complete -c crm -n '__crm_in journey stage' -l where -x -d 'Only contacts matching this filter'
+complete -c crm -n '__crm_in journey stage' -l force -d 'Recompute also stages set by hand'
+complete -c crm -n '__crm_in journey stage' -l ids -d 'Print the ids of the contacts whose stage changed'
+complete -c crm -n '__crm_in journey funnel' -l phases -x -d 'The steps, in order (default: all phases)'
+complete -c crm -n '__crm_in journey funnel' -l by -x -a channel -d 'One funnel per entry channel'
+complete -c crm -n '__crm_in journey funnel' -l where -x -d 'Only contacts matching this filter'
+complete -c crm -n '__crm_in journey funnel' -l from -x -d 'Only events at or after T'
+complete -c crm -n '__crm_in journey funnel' -l to -x -d 'Only events before T'
+complete -c crm -n '__crm_in journey log' -l channel -x -d "The channel (default: the touchpoint's)"
+complete -c crm -n '__crm_in journey log' -l phase -x -d "The journey phase (default: the touchpoint's)"
+complete -c crm -n '__crm_in journey log' -l at -x -d 'When (default: now)'
+complete -c crm -n '__crm_in journey log' -l amount -x -d 'Money, like 12.30'
+complete -c crm -n '__crm_in journey log' -l rating -x -a '0 1 2 3 4 5 6 7 8 9 10' -d 'Satisfaction 0-10'
+complete -c crm -n '__crm_in journey log' -l campaign -x -d 'The campaign that led to it'
+complete -c crm -n '__crm_in journey log' -l attr -x -d 'An attribute of the event, key=value'
+complete -c crm -n '__crm_at journey import' -F -d 'Input file, or - for stdin'
+complete -c crm -n '__crm_in journey import' -l input-format -x -a 'csv tsv json ndjson' -d 'Input format'
+complete -c crm -n '__crm_in journey import' -l encoding -x -d 'Input encoding, like cp1252'
+complete -c crm -n '__crm_in journey import' -l delimiter -x -d 'csv delimiter'
+complete -c crm -n '__crm_in journey import' -l map -x -d 'Map a column: "Source Column=field"'
+complete -c crm -n '__crm_in journey import' -l rejects -r -F -d 'Write rejected rows to FILE'
+complete -c crm -n '__crm_in journey import' -l max-rejects -x -d 'Abort past N rejects'
+complete -c crm -n '__crm_in journey import' -l dry-run -d 'Validate and count, write nothing'
+complete -c crm -n '__crm_in journey import' -l batch -x -d 'Rows per transaction'
+complete -c crm -n '__crm_in journey map' -l where -x -d 'Only contacts matching this filter'
+complete -c crm -n '__crm_in journey map' -l from -x -d 'Only events at or after T'
+complete -c crm -n '__crm_in journey map' -l to -x -d 'Only events before T'
+complete -c crm -n '__crm_in journey map' -l min-ratings -x -d 'Ratings a touchpoint needs to be judged'
 
 # crm export
 complete -c crm -n '__crm_at export' -a contacts -d 'Export contacts with tags'
@@ -265,10 +317,11 @@ complete -c crm -n '__crm_in config show' -l origin -d 'Also say which file and 
 complete -c crm -n '__crm_at completion' -a 'bash zsh fish' -d 'Shell'
 
 # crm help
-complete -c crm -n '__crm_at help' -a 'init contact consent score export db config completion help' -d 'Command'
+complete -c crm -n '__crm_at help' -a 'init contact consent journey score export db config completion help' -d 'Command'
 complete -c crm -n '__crm_at help export' -a 'contacts events consents scores runs members tasks report subject' -d 'Subcommand'
 complete -c crm -n '__crm_at help contact' -a 'add import show list search update erase delete tag untag note history exists dedupe merge task assign' -d 'Subcommand'
 complete -c crm -n '__crm_at help consent' -a 'grant withdraw object request confirm show history check import verify' -d 'Subcommand'
 complete -c crm -n '__crm_at help score' -a 'run show list explain' -d 'Subcommand'
+complete -c crm -n '__crm_at help journey' -a 'log import show map funnel stage attribution' -d 'Subcommand'
 complete -c crm -n '__crm_at help db' -a 'migrate check backup vacuum stats schema query' -d 'Subcommand'
 complete -c crm -n '__crm_at help config' -a 'check show' -d 'Subcommand'

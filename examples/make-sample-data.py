@@ -14,7 +14,8 @@ contacts.csv  external_id,email,phone,first_name,last_name,company,city,
 events.csv    external_id,touchpoint,channel,phase,at,amount,rating,campaign
 consents.csv  external_id,purpose,channel,action,at,source,proof
 
-Amounts are in cents. Every customer has a buying rhythm, so RFM, ABC and
+Amounts are decimals with two places (49.90), as crm reads and writes money.
+Every customer has a buying rhythm, so RFM, ABC and
 churn scores have something to find; about a third stopped buying.
 """
 import argparse
@@ -118,7 +119,8 @@ def write_customer(rnd, now, i, c, e, k):
             events.append((t - dt.timedelta(hours=rnd.randint(1, 48)), tp, channel, phase, "",
                            "", campaign if channel == "email" else ""))
         amount = max(199, int(rnd.gauss(basket, basket / 3)))
-        events.append((t, "purchase", "shop", "action", str(amount), "", campaign))
+        events.append((t, "purchase", "shop", "action", f"{amount // 100}.{amount % 100:02d}",
+                       "", campaign))
         if rnd.random() < 0.2:
             tp, phase, channel = rnd.choice(AFTER)
             rating = str(min(10, max(0, int(rnd.gauss(8, 2)))))

@@ -55,6 +55,32 @@ struct Owner {
   std::int64_t capacity = 0;
 };
 
+// A touchpoint of [journey.touchpoints.NAME]: the phase and channel its
+// events get when they name none.
+struct JourneyTouchpoint {
+  std::string name;
+  std::optional<std::string> phase, channel, description;
+};
+
+// A lifecycle stage rule of [[journey.stages]]: `when` is a filter expression.
+struct JourneyStage {
+  std::string name, when;
+};
+
+// The [journey] section with its defaults filled in.
+struct JourneySettings {
+  std::vector<std::string> phases;            // in journey order
+  std::vector<JourneyTouchpoint> touchpoints; // in the order of the config file
+  std::string conversion;                     // the touchpoint that is a conversion
+  bool strict = false;                        // unknown touchpoints are refused
+  std::vector<JourneyStage> stages;           // first match wins
+
+  // The touchpoint NAME of the config; nullptr if it has none.
+  const JourneyTouchpoint* touchpoint(std::string_view name) const;
+  // The position of phase NAME in `phases`; nullopt if it is not one.
+  std::optional<std::size_t> phase_index(std::string_view name) const;
+};
+
 // The validated configuration (SPEC.md section 8). Every key of the shape
 // is known and type-checked on load, also those used by capabilities that
 // read them later.
@@ -91,6 +117,9 @@ public:
 
   // The import profile NAME of [import.profiles]; nullopt if there is none.
   std::optional<ImportProfileSettings> import_profile(std::string_view name) const;
+
+  // [journey]: phases, touchpoints (in file order), conversion, strict, stages.
+  JourneySettings journey() const;
 
   // The parsed document, for capabilities that read their own sections.
   const toml::table& table() const;

@@ -93,6 +93,7 @@ void register_contact_assign(CLI::App& contact, Context& ctx);
 SqlFilter where_filter(Context& ctx, const std::string& expression);
 void register_db(CLI::App& command, Context& ctx);
 void register_consent(CLI::App& command, Context& ctx);
+void register_journey(CLI::App& command, Context& ctx);
 void register_config(CLI::App& command, Context& ctx);
 void register_completion(CLI::App& command, Context& ctx);
 void register_score(CLI::App& command, Context& ctx);

@@ -1070,3 +1070,61 @@ std::optional<ImportProfileSettings> Config::import_profile(std::string_view nam
 std::string_view starter_config() { return k_starter_config; }
 
 } // namespace crm
+
+namespace crm {
+
+JourneySettings Config::journey() const {
+  JourneySettings journey;
+  const toml::node_view section = table()["journey"];
+  if (const toml::array* phases = section["phases"].as_array()) {
+    for (const auto& phase : *phases)
+      journey.phases.push_back(phase.value_or(std::string()));
+  } else {
+    journey.phases.assign(k_default_phases.begin(), k_default_phases.end());
+  }
+  journey.conversion = section["conversion"].value_or(std::string(k_default_conversion));
+  journey.strict = section["strict"].value_or(false);
+  if (const toml::table* touchpoints = section["touchpoints"].as_table()) {
+    // toml++ keeps a table's keys sorted; the file's order is where they stand.
+    std::vector<std::pair<toml::source_position, JourneyTouchpoint>> found;
+    for (const auto& [name, node] : *touchpoints) {
+      JourneyTouchpoint t;
+      t.name = std::string(name.str());
+      const toml::node_view entry(node);
+      t.phase = entry["phase"].value<std::string>();
+      t.channel = entry["channel"].value<std::string>();
+      t.description = entry["description"].value<std::string>();
+      found.emplace_back(name.source().begin, std::move(t));
+    }
+    std::stable_sort(found.begin(), found.end(), [](const auto& a, const auto& b) {
+      return a.first.line != b.first.line ? a.first.line < b.first.line
+                                          : a.first.column < b.first.column;
+    });
+    for (auto& [position, t] : found)
+      journey.touchpoints.push_back(std::move(t));
+  }
+  if (const toml::array* stages = section["stages"].as_array()) {
+    for (const auto& stage : *stages) {
+      const toml::node_view entry(stage);
+      journey.stages.push_back(
+          {entry["name"].value_or(std::string()), entry["when"].value_or(std::string())});
+    }
+  }
+  return journey;
+}
+
+const JourneyTouchpoint* JourneySettings::touchpoint(std::string_view name) const {
+  for (const auto& t : touchpoints)
+    if (t.name == name)
+      return &t;
+  return nullptr;
+}
+
+std::optional<std::size_t> JourneySettings::phase_index(std::string_view name) const {
+  for (std::size_t i = 0; i < phases.size(); ++i)
+    if (phases[i] == name)
+      return i;
+  return std::nullopt;
+}
+
+} // namespace crm

@@ -52,7 +52,6 @@ struct Unavailable {
 };
 
 constexpr std::array k_unavailable_functions = {
-    Unavailable{"event", "journey"},
     Unavailable{"consent", "consent ledger"},
     Unavailable{"in_campaign", "campaigns"},
 };
@@ -639,6 +638,9 @@ private:
     if (name.raw == "consent" && m_options.consent) {
       return parse_consent(name);
     }
+    if (name.raw == "event") {
+      return parse_event(name);
+    }
     if (auto unavailable = find_unavailable_function(name.raw)) {
       not_available(name, fmt::format("{}()", name.raw), unavailable->capability);
     }
@@ -697,6 +699,78 @@ private:
     Node node = comparison(name, std::move(sql.sql));
     for (auto& p : sql.params) {
       add_param(node, std::move(p), name);
+    }
+    return node;
+  }
+
+  // event(touchpoint[, within = D][, channel = C][, min_count = N]): the
+  // contact has such an event (within the last D before now; at least N).
+  Node parse_event(const Token& name) {
+    constexpr std::string_view usage =
+        "write event(\"purchase\"[, within = 30d][, channel = \"web\"][, min_count = 2])";
+    advance();
+    if (m_token.kind != Tok::string) {
+      fail(m_token,
+           m_token.kind == Tok::rparen ? "event() without a touchpoint" : describe(m_token), usage);
+    }
+    std::string sql = "e.contact_id = c.id AND e.touchpoint = ?";
+    std::vector<std::pair<SqlValue, Token>> values{{m_token.text, m_token}};
+    advance();
+    bool within = false, channel = false, counted = false;
+    std::optional<std::int64_t> min_count;
+    Token count_token;
+    while (m_token.kind == Tok::comma) {
+      advance();
+      const Token option = m_token;
+      if (option.kind != Tok::identifier ||
+          (option.raw != "within" && option.raw != "channel" && option.raw != "min_count")) {
+        fail(option, "unexpected " + describe(option),
+             "event() takes within = D, channel = C and min_count = N");
+      }
+      bool& seen = option.raw == "within" ? within : option.raw == "channel" ? channel : counted;
+      if (seen) {
+        fail(option, fmt::format("{} given twice", option.raw));
+      }
+      seen = true;
+      advance();
+      if (m_token.kind != Tok::op || m_token.text != "=") {
+        fail(m_token, "unexpected " + describe(m_token),
+             fmt::format("expected '=' after {}", option.raw));
+      }
+      advance();
+      expect_value();
+      const Token value = m_token;
+      advance();
+      if (option.raw == "within") {
+        if (value.kind != Tok::duration || value.sign != 0) {
+          fail(value, describe(value), "within takes an unsigned duration, such as within = 30d");
+        }
+        sql += " AND e.at >= ? AND e.at <= ?";
+        values.emplace_back(format_time(shift(m_options.now, value.duration, -1)), value);
+        values.emplace_back(format_time(m_options.now), value);
+      } else if (option.raw == "channel") {
+        if (value.kind != Tok::string) {
+          fail(value, describe(value), "channel takes a quoted name, such as channel = \"web\"");
+        }
+        sql += " AND e.channel = ?";
+        values.emplace_back(value.text, value);
+      } else {
+        if (value.kind != Tok::integer || value.integer < 1) {
+          fail(value, describe(value), "min_count takes an integer of at least 1");
+        }
+        min_count = value.integer;
+        count_token = value;
+      }
+    }
+    expect(Tok::rparen, "',' or ')'");
+    Node node = comparison(name, min_count && *min_count > 1
+                                     ? "(SELECT count(*) FROM event e WHERE " + sql + ") >= ?"
+                                     : "EXISTS (SELECT 1 FROM event e WHERE " + sql + ")");
+    for (auto& [value, token] : values) {
+      add_param(node, std::move(value), token);
+    }
+    if (min_count && *min_count > 1) {
+      add_param(node, *min_count, count_token);
     }
     return node;
   }

@@ -79,6 +79,22 @@ crm export
 expect_status 64
 expect_err "crm: 'crm export' needs a command: contacts, events, consents, scores, runs, members, tasks, report, subject
 Run 'crm --help' or 'crm help COMMAND' for usage."
+crm journey
+expect_status 64
+expect_err "crm: 'crm journey' needs a command: log, import, show, map, funnel, stage, attribution
+Run 'crm --help' or 'crm help COMMAND' for usage."
+
+begin "2: a journey event of a contact that does not exist"
+crm journey log nobody@example.com purchase
+expect_status 2
+expect_err "crm: no contact 'nobody@example.com'"
+if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
+
+begin "65: a journey rating outside 0-10"
+crm journey log anna@example.com survey --rating 11
+expect_status 65
+expect_err "crm: invalid rating '11': expected an integer from 0 to 10"
+if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
 
 begin "64: unknown format"
 crm -f xml contact list

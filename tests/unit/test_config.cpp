@@ -553,3 +553,46 @@ TEST_CASE("find_config prefers --config, then $CRM_CONFIG, then ./crm.toml, then
     CHECK(crm::find_config(std::nullopt, std::nullopt, "xdg", home).path == in_home);
   }
 }
+
+TEST_CASE("journey() gives phases, touchpoints in file order, conversion, strict and stages") {
+  TempDir dir;
+  const Config config = load_text(dir, "[journey]\n"
+                                       "phases = [\"look\", \"buy\"]\n"
+                                       "conversion = \"order\"\n"
+                                       "strict = true\n"
+                                       "[journey.touchpoints.zoom]\n"
+                                       "phase = \"look\"\n"
+                                       "[journey.touchpoints.order]\n"
+                                       "phase = \"buy\"\n"
+                                       "channel = \"shop\"\n"
+                                       "[journey.touchpoints.ad]\n"
+                                       "[[journey.stages]]\n"
+                                       "name = \"customer\"\n"
+                                       "when = 'event(\"order\")'\n");
+  const crm::JourneySettings j = config.journey();
+  CHECK(j.phases == std::vector<std::string>{"look", "buy"});
+  REQUIRE(j.touchpoints.size() == 3);
+  CHECK(j.touchpoints[0].name == "zoom");
+  CHECK(j.touchpoints[1].name == "order");
+  CHECK(j.touchpoints[2].name == "ad");
+  CHECK(j.touchpoints[1].phase == "buy");
+  CHECK(j.touchpoints[1].channel == "shop");
+  CHECK_FALSE(j.touchpoints[2].phase);
+  CHECK(j.conversion == "order");
+  CHECK(j.strict);
+  REQUIRE(j.stages.size() == 1);
+  CHECK(j.stages[0].name == "customer");
+  CHECK(j.stages[0].when == "event(\"order\")");
+  CHECK(j.touchpoint("order") == &j.touchpoints[1]);
+  CHECK(j.touchpoint("nope") == nullptr);
+  CHECK(j.phase_index("buy") == 1);
+  CHECK_FALSE(j.phase_index("sell"));
+}
+
+TEST_CASE("journey() without a config has the default phases and no touchpoints") {
+  const crm::JourneySettings j = Config{}.journey();
+  CHECK(j.phases == std::vector<std::string>{"activation", "information", "action", "retention"});
+  CHECK(j.touchpoints.empty());
+  CHECK(j.conversion == "purchase");
+  CHECK_FALSE(j.strict);
+}

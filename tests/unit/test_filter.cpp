@@ -55,6 +55,14 @@ INSERT INTO score VALUES
   (2, 'rfm', 111, 'hibernating', '2026-11-22T09:30:00Z'),
   (1, 'lead', 42.5, NULL, '2026-11-22T09:30:00Z'), (4, 'lead', 10, NULL, '2026-11-22T09:30:00Z'),
   (1, 'abc', 10, 'C', '2026-11-22T09:30:00Z'), (2, 'abc', 120, 'A', '2026-11-22T09:30:00Z');
+CREATE TABLE event (
+  id INTEGER PRIMARY KEY, contact_id INTEGER NOT NULL, touchpoint TEXT NOT NULL, channel TEXT,
+  at TEXT NOT NULL
+) STRICT;
+INSERT INTO event (contact_id, touchpoint, channel, at) VALUES
+  (1, 'purchase', 'shop', '2026-11-01T10:00:00Z'), (1, 'purchase', 'shop', '2026-06-01T10:00:00Z'),
+  (1, 'email_open', 'email', '2026-11-20T10:00:00Z'), (2, 'purchase', 'web', '2025-01-01T10:00:00Z'),
+  (4, 'purchase', 'shop', '2026-11-21T10:00:00Z'), (4, 'page_view', 'web', '2026-11-23T10:00:00Z');
 )sql";
 
 // A stand-in for libphonenumber: national numbers get the German prefix.
@@ -509,13 +517,12 @@ TEST_CASE("filter error columns count characters, and the hint shows tabs and ne
 }
 
 TEST_CASE("filter reports capabilities that are not available yet") {
-  Failure f = failure(R"(event("purchase", within = 180d) and country = "DE")");
+  Failure f = failure(R"(consent("newsletter", "email") and country = "DE")");
   CHECK(f.code == crm::Exit::data);
-  CHECK(f.message == "filter: event() is not available yet: it comes with the journey capability");
-  CHECK(f.hint.starts_with("  event(\"purchase\""));
-  CHECK(f.hint.ends_with("\n  ^"));
-  CHECK(message_of(R"(consent("newsletter", "email"))") ==
+  CHECK(f.message ==
         "filter: consent() is not available yet: it comes with the consent ledger capability");
+  CHECK(f.hint.starts_with("  consent(\"newsletter\""));
+  CHECK(f.hint.ends_with("\n  ^"));
   CHECK(message_of(R"(not in_campaign("spring"))") ==
         "filter: in_campaign() is not available yet: it comes with the campaigns capability");
 }
@@ -674,4 +681,41 @@ TEST_CASE("filter hint shows a window of a long expression") {
   CHECK(shown.ends_with("..."));
   CHECK(shown.size() == 78);
   CHECK(shown[caret] == 'x');
+}
+
+TEST_CASE("filter event() matches contacts with such an event, within a time, on a channel") {
+  ContactDb db;
+  CHECK(db.match(R"(event("purchase"))") == Ids{1, 2, 4});
+  CHECK(db.match(R"(event("purchase", within = 30d))") == Ids{1, 4});
+  CHECK(db.match(R"(event("purchase", channel = "web"))") == Ids{2});
+  CHECK(db.match(R"(event("purchase", within = 365d, min_count = 2))") == Ids{1});
+  CHECK(db.match(R"(event("purchase", min_count = 1))") == Ids{1, 2, 4});
+  CHECK(db.match(R"(not event("email_open", within = 14d))") == Ids{2, 3, 4});
+  // An event after now is not "within" the last days.
+  CHECK(db.match(R"(event("page_view", within = 7d))").empty());
+  CHECK(db.match(R"(event("purchase", within = 1y) and not event("purchase", within = 30d))") ==
+        Ids{});
+  CHECK(db.match(R"(event("purchase") and country = "DE")", test_options(), Embed::subquery) ==
+        Ids{1, 4});
+}
+
+TEST_CASE("filter event() refuses bad arguments with a caret") {
+  CHECK(message_of("event()") ==
+        "bad filter expression: event() without a touchpoint at column 7: write "
+        "event(\"purchase\"[, within = 30d][, channel = \"web\"][, min_count = 2])");
+  CHECK(message_of(R"(event("purchase", within = -30d))") ==
+        "bad filter expression: '-30d' at column 28: within takes an unsigned duration, such as "
+        "within = 30d");
+  CHECK(message_of(R"(event("purchase", since = 30d))") ==
+        "bad filter expression: unexpected 'since' at column 19: event() takes within = D, "
+        "channel = C and min_count = N");
+  CHECK(message_of(R"(event("purchase", within = 3d, within = 4d))") ==
+        "bad filter expression: within given twice at column 32");
+  CHECK(message_of(R"(event("purchase", min_count = 0))") ==
+        "bad filter expression: '0' at column 31: min_count takes an integer of at least 1");
+  CHECK(message_of(R"(event("purchase", channel = web))") ==
+        "bad filter expression: unexpected 'web' at column 29: expected a value; quote strings: "
+        "\"web\"");
+  CHECK(message_of(R"(event("purchase" within = 3d))") ==
+        "bad filter expression: unexpected 'within' at column 18: expected ',' or ')'");
 }
