@@ -154,4 +154,39 @@ crm contact merge 1 2
 expect_status 0
 if [ "$(sqlite3 crm.db "SELECT group_concat(contact_id) FROM task WHERE id IN (1, 2)")" = "1,1" ]; then ok; else fail "tasks not moved"; fi
 
+begin "1,000 leads to three owners: capacities hold, round_robin takes turns, least_loaded evens out"
+mkdir leads && cd leads || exit 1
+crm init -q
+cat >crm.toml <<'TOML'
+[owners.anna]
+capacity = 500
+[owners.ben]
+capacity = 300
+[owners.carla]
+capacity = 100
+TOML
+{
+  echo "email,country"
+  for i in $(seq 1 1000); do echo "lead$i@example.com,DE"; done
+} >leads.csv
+crm contact import leads.csv -q
+crm contact assign --where 'country = "DE"'
+expect_status 0
+expect_err "assigned 900 (anna 500, ben 300, carla 100), unassigned 100 (every owner is at capacity)"
+split=$(sqlite3 crm.db "SELECT coalesce(owner, '-') || ':' || count(*) FROM contact GROUP BY owner ORDER BY owner IS NOT NULL, owner" | tr '\n' ' ')
+if [ "$split" = "-:100 anna:500 ben:300 carla:100 " ]; then ok; else fail "split: $split"; fi
+# Round robin: in id order the owners take turns while each has room.
+first=$(sqlite3 crm.db "SELECT owner FROM contact ORDER BY id LIMIT 6" | tr '\n' ' ')
+if [ "$first" = "anna ben carla anna ben carla " ]; then ok; else fail "turns: $first"; fi
+n=$(sqlite3 crm.db "SELECT count(*) FROM history WHERE action = 'assign'")
+if [ "$n" = 900 ]; then ok; else fail "assign history entries: $n"; fi
+# least_loaded: with 300 more room each, the least loaded owner gets each next lead.
+printf '[owners.anna]\ncapacity = 600\n[owners.ben]\ncapacity = 600\n[owners.carla]\ncapacity = 600\n' >crm.toml
+crm contact assign --strategy least_loaded
+expect_status 0
+expect_err "assigned 100 (anna 0, ben 0, carla 100)"
+split=$(sqlite3 crm.db "SELECT coalesce(owner, '-') || ':' || count(*) FROM contact GROUP BY owner ORDER BY owner IS NOT NULL, owner" | tr '\n' ' ')
+if [ "$split" = "anna:500 ben:300 carla:200 " ]; then ok; else fail "split: $split"; fi
+cd .. || exit 1
+
 finish
