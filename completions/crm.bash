@@ -28,6 +28,7 @@ _crm_options() {
     "contact search") own="--limit" ;;
     "contact update") own="$fields --unset --ids --allow-erased" ;;
     "contact delete") own="--force --ids" ;;
+    "contact purge") own="--apply" ;;
     "contact tag" | "contact untag") own="--ids" ;;
     "contact dedupe") own="--apply --ignore" ;;
     "config show") own="--origin" ;;
@@ -54,7 +55,7 @@ _crm_options() {
 # _crm_subcommands CMD: the subcommands of a command.
 _crm_subcommands() {
   case "$1" in
-    contact) echo "add import show list search update erase delete tag untag note history exists dedupe merge task assign" ;;
+    contact) echo "add import show list search update erase purge delete tag untag note history exists dedupe merge task assign" ;;
     consent) echo "grant withdraw object request confirm show history check import verify" ;;
     journey) echo "log import show map funnel stage attribution" ;;
     db) echo "migrate check backup vacuum stats schema query" ;;

@@ -2,6 +2,8 @@
 // GDPR erasure (SPEC.md section 7): `crm contact erase` removes a person's
 // data everywhere and keeps a tombstone that suppresses them for good.
 
+#include <crm/config.hpp>
+#include <crm/consent.hpp>
 #include <crm/contacts.hpp>
 #include <crm/database.hpp>
 
@@ -10,6 +12,8 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace crm {
 
@@ -39,6 +43,16 @@ private:
   std::string m_secret;
   bool m_any = false;
 };
+
+// The contacts `crm contact purge` erases under a [retention] rule: created
+// before `now - inactive_for`, with no journey event and no consent ledger
+// entry since then, and no purpose of `purposes` allowed now. By id.
+std::vector<std::int64_t> retention_candidates(Database& db, std::span<const Purpose> purposes,
+                                               const Duration& inactive_for, TimePoint now);
+
+// [retention].inactive_for of the config, parsed, and as written.
+// Error(Exit::config) if it is not set.
+std::pair<Duration, std::string> retention_rule(const Config& config);
 
 // HMAC-SHA-256 of `value` under `secret`, lower-case hex.
 std::string hmac_sha256_hex(std::string_view secret, std::string_view value);

@@ -401,6 +401,28 @@ void register_contact(CLI::App& command, Context& ctx) {
       };
     });
   }
+  if (wants("purge")) {
+    auto* cmd = contact->add_subcommand(
+        "purge", "List (or with --apply erase) the contacts the [retention] rule selects");
+    auto apply = std::make_shared<bool>(false);
+    cmd->add_flag("--apply", *apply, "Erase them, as 'crm contact erase' does");
+    cmd->callback([&ctx, apply] {
+      ctx.action = [&ctx, apply] {
+        auto [inactive_for, text] = retention_rule(ctx.config());
+        auto purposes = consent_purposes(ctx.config());
+        auto ids = retention_candidates(ctx.database(), purposes, inactive_for, ctx.now());
+        if (*apply && !ids.empty())
+          erase_contacts(ctx.database(), ids, ctx.write_context());
+        for (auto id : ids)
+          ctx.out() << id << '\n';
+        ctx.summary(*apply ? fmt::format("erased {} contact{} inactive for {}", ids.size(),
+                                         ids.size() == 1 ? "" : "s", text)
+                           : fmt::format("{} contact{} inactive for {}; --apply erases them",
+                                         ids.size(), ids.size() == 1 ? "" : "s", text));
+        return 0;
+      };
+    });
+  }
   if (wants("delete")) {
     auto* cmd = contact->add_subcommand("delete", "Delete contacts that have no history");
     auto refs = std::make_shared<std::vector<std::string>>();

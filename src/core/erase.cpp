@@ -8,6 +8,7 @@
 #include <fmt/format.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <toml++/toml.h>
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
@@ -189,6 +190,42 @@ void erase_contacts(Database& db, std::span<const std::int64_t> ids, const Write
   } catch (const std::exception& e) {
     throw_sqlite_error(e, "cannot erase contact");
   }
+}
+
+std::pair<Duration, std::string> retention_rule(const Config& config) {
+  auto text = config.table()["retention"]["inactive_for"].value<std::string>();
+  if (!text)
+    throw Error(Exit::config, "purge: [retention].inactive_for is not set",
+                "add e.g. inactive_for = \"36mo\" under [retention] in the config");
+  auto d = parse_duration(*text);
+  if (!d)
+    throw Error(Exit::config, fmt::format("[retention].inactive_for: bad duration '{}'", *text));
+  return {*d, *text};
+}
+
+std::vector<std::int64_t> retention_candidates(Database& db, std::span<const Purpose> purposes,
+                                               const Duration& inactive_for, TimePoint now) {
+  const std::string cutoff = format_time(shift(now, inactive_for, -1));
+  std::string sql =
+      "SELECT c.id FROM contact c WHERE c.created_at < ? "
+      "AND NOT EXISTS (SELECT 1 FROM event e WHERE e.contact_id = c.id AND e.at >= ?) "
+      "AND NOT EXISTS (SELECT 1 FROM consent k WHERE k.contact_id = c.id AND "
+      "k.at >= ?)";
+  std::vector<SqlValue> params = {cutoff, cutoff, cutoff};
+  for (const auto& p : purposes) {
+    auto allowed = consent_allowed_sql(p, std::nullopt, now);
+    sql += " AND NOT " + allowed.sql;
+    params.insert(params.end(), allowed.params.begin(), allowed.params.end());
+  }
+  sql += " ORDER BY c.id";
+  std::vector<std::int64_t> ids;
+  db.read([&] {
+    SQLite::Statement q(db.sql(), sql);
+    bind_all(q, params);
+    while (q.executeStep())
+      ids.push_back(q.getColumn(0).getInt64());
+  });
+  return ids;
 }
 
 Suppression::Suppression(Database& db) : m_db(db) {

@@ -412,6 +412,33 @@ if [ "$(stat -c %a subject-out.json)" = 600 ]; then ok; else fail "mode $(stat -
 crm export subject nobody@example.com
 expect_status 2
 
+begin "purge: lists, then with --apply erases, who the [retention] rule selects"
+mkdir purge && cd purge || exit 1
+TEST_NOW=2020-01-01T00:00:00Z crm init -q
+printf '[retention]\ninactive_for = "36mo"\n[consent.purposes.calls]\nchannels = ["phone"]\n' >crm.toml
+for who in old granted recent active; do
+  TEST_NOW=2020-01-01T00:00:00Z crm contact add --email "$who@example.com"
+done
+TEST_NOW=2020-01-01T00:00:00Z crm consent grant granted@example.com --purpose calls
+TEST_NOW=2024-06-01T00:00:00Z crm consent withdraw recent@example.com --purpose calls
+sqlite3 crm.db "INSERT INTO event (contact_id, touchpoint, at) VALUES (4, 'page_view', '2024-10-01T00:00:00Z')"
+TEST_NOW=2025-01-01T00:00:00Z crm contact purge
+expect_status 0
+expect_out "1"
+expect_err "1 contact inactive for 36mo; --apply erases them"
+TEST_NOW=2025-01-01T00:00:00Z crm contact purge --apply
+expect_status 0
+expect_out "1"
+n=$(sqlite3 crm.db "SELECT group_concat(id) FROM contact")
+if [ "$n" = "2,3,4" ]; then ok; else fail "left: $n"; fi
+n=$(sqlite3 crm.db "SELECT count(*) FROM erasure")
+if [ "$n" = 1 ]; then ok; else fail "tombstones: $n"; fi
+printf '[consent.purposes.calls]\nchannels = ["phone"]\n' >crm.toml
+crm contact purge
+expect_status 78
+expect_err_contains "[retention].inactive_for is not set"
+cd .. || exit 1
+
 begin "erase of an unknown contact is 2"
 crm contact erase 999
 expect_status 2

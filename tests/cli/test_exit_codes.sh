@@ -65,7 +65,7 @@ expect_err_contains "ref is required"
 begin "64: unknown or missing command"
 crm contact frob
 expect_status 64
-expect_err "crm: unknown command 'frob' for 'crm contact' (commands: add, import, show, list, search, update, erase, delete, tag, untag, note, history, exists, dedupe, merge, task, assign)
+expect_err "crm: unknown command 'frob' for 'crm contact' (commands: add, import, show, list, search, update, erase, purge, delete, tag, untag, note, history, exists, dedupe, merge, task, assign)
 Run 'crm --help' or 'crm help COMMAND' for usage."
 crm db --db crm.db
 expect_status 64
