@@ -26,9 +26,9 @@ Contact restore_image(const Contact& current, const std::string& before) {
   simdjson::dom::parser parser;
   simdjson::dom::object doc;
   if (parser.parse(simdjson::padded_string(before)).get(doc) != simdjson::SUCCESS)
-    throw Error(Exit::internal,
-                fmt::format("contact {}: the undo image is not JSON (this is a bug in crm)",
-                            current.id));
+    throw Error(
+        Exit::internal,
+        fmt::format("contact {}: the undo image is not JSON (this is a bug in crm)", current.id));
   Contact c;
   c.id = current.id;
   c.created_at = current.created_at;
@@ -61,8 +61,8 @@ UndoSummary undo_import(Database& db, std::int64_t batch, const WriteContext& ct
   UndoSummary summary;
   try {
     db.write([&] {
-      SQLite::Statement find(db.sql(),
-                             "SELECT undone_at FROM import_batch WHERE id = ? AND kind = 'contacts'");
+      SQLite::Statement find(
+          db.sql(), "SELECT undone_at FROM import_batch WHERE id = ? AND kind = 'contacts'");
       find.bind(1, batch);
       if (!find.executeStep())
         throw Error(Exit::not_found, fmt::format("no contact import batch {}", batch),
@@ -76,9 +76,9 @@ UndoSummary undo_import(Database& db, std::int64_t batch, const WriteContext& ct
 
       // A contact changed after the batch cannot be put back without losing
       // that change: the undo refuses, naming it.
-      SQLite::Statement later(db.sql(),
-                              "SELECT min(id) FROM history WHERE contact_id = ?1 AND id > "
-                              "(SELECT max(id) FROM history WHERE contact_id = ?1 AND source = ?2)");
+      SQLite::Statement later(
+          db.sql(), "SELECT min(id) FROM history WHERE contact_id = ?1 AND id > "
+                    "(SELECT max(id) FROM history WHERE contact_id = ?1 AND source = ?2)");
       auto changed_since = [&](std::int64_t id) {
         later.bind(1, id);
         later.bind(2, batch_source);
@@ -86,10 +86,10 @@ UndoSummary undo_import(Database& db, std::int64_t batch, const WriteContext& ct
         bool changed = !later.getColumn(0).isNull();
         later.reset();
         if (changed)
-          throw Error(Exit::data,
-                      fmt::format("cannot undo import batch {}: contact {} changed after it", batch,
-                                  id),
-                      fmt::format("'crm contact history {}' shows what changed", id));
+          throw Error(
+              Exit::data,
+              fmt::format("cannot undo import batch {}: contact {} changed after it", batch, id),
+              fmt::format("'crm contact history {}' shows what changed", id));
       };
 
       ContactWriter writer(db);
@@ -117,14 +117,20 @@ UndoSummary undo_import(Database& db, std::int64_t batch, const WriteContext& ct
             if (table.blocks_delete == BlocksDelete::no)
               continue;
             // Table and column names come from the registry, never from input.
-            SQLite::Statement count(db.sql(), fmt::format("SELECT count(*) FROM {} WHERE {} = ?",
-                                                          table.table, table.contact_column));
+            // The consent evidence this batch recorded itself (source
+            // "import batch N") goes with it; anything since blocks.
+            const bool ledger = table.table == "consent";
+            SQLite::Statement count(db.sql(), fmt::format("SELECT count(*) FROM {} WHERE {} = ?{}",
+                                                          table.table, table.contact_column,
+                                                          ledger ? " AND source IS NOT ?" : ""));
             count.bind(1, id);
+            if (ledger)
+              count.bind(2, fmt::format("import batch {}", batch));
             count.executeStep();
             if (count.getColumn(0).getInt64() > 0)
               throw Error(Exit::data,
-                          fmt::format("cannot undo import batch {}: contact {} has {} since",
-                                      batch, id, table.table),
+                          fmt::format("cannot undo import batch {}: contact {} has {} since", batch,
+                                      id, table.table),
                           "delete it with 'crm contact delete --force' first if it must go");
           }
           remove_personal_rows(db, id);
@@ -137,8 +143,7 @@ UndoSummary undo_import(Database& db, std::int64_t batch, const WriteContext& ct
           try {
             writer.check_unique(restored, ContactWriter::Unique::both);
           } catch (const Error& e) {
-            throw Error(e.code(),
-                        fmt::format("cannot undo import batch {}: {}", batch, e.what()));
+            throw Error(e.code(), fmt::format("cannot undo import batch {}: {}", batch, e.what()));
           }
           std::string detail = change_detail(*current, restored);
           if (detail.empty())

@@ -170,6 +170,16 @@ expect_status 0
 crm --db mailchimp.db consent verify
 expect_status 0
 
+begin "mailchimp: --undo of the batch takes its own consent entries along (blanked, the chain verifies)"
+crm --db mc-undo.db init
+crm --db mc-undo.db contact import mailchimp.csv -q
+crm --db mc-undo.db contact import --undo 1
+expect_status 0
+n=$(sqlite3 mc-undo.db "SELECT count(*) FROM consent WHERE contact_id IS NOT NULL OR proof IS NOT NULL")
+if [ "$n" = 0 ]; then ok; else fail "$n entries still name a contact"; fi
+crm --db mc-undo.db consent verify
+expect_status 0
+
 begin "mailchimp: a row with an invalid OPTIN_TIME goes to the rejects file as it was"
 crm --db mailchimp.db contact import mailchimp.csv --rejects mc-rejects.csv
 expect_err "inserted 0, updated 0, unchanged 2, rejected 1 (see mc-rejects.csv); profile mailchimp; batch 3"
