@@ -77,9 +77,9 @@ struct LeftOut {
 
 struct Selection {
   std::string run_id;
-  bool existing = false;          // the run was recorded before: same members, nothing new
-  std::vector<Member> members;    // sent-to members, then the holdout, each in hash order
-  std::vector<LeftOut> left_out;  // empty for an existing run
+  bool existing = false;         // the run was recorded before: same members, nothing new
+  std::vector<Member> members;   // sent-to members, then the holdout, each in hash order
+  std::vector<LeftOut> left_out; // empty for an existing run
 };
 
 // Selects the audience of `campaign` at ctx.now (SPEC.md section 6): the

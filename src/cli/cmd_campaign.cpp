@@ -20,8 +20,8 @@ const std::vector<std::string> k_show_columns = {"field", "value"};
 const std::vector<std::string> k_explain_columns = {"contact_id", "reason"};
 
 std::vector<std::string> member_columns(const Campaign& campaign) {
-  return {"contact_id", campaign.channel == "email" ? "email" : "phone", "first_name",
-          "last_name", "variant"};
+  return {"contact_id", campaign.channel == "email" ? "email" : "phone", "first_name", "last_name",
+          "variant"};
 }
 
 // The positions of the --fields columns in `columns` (all if none given).
@@ -98,8 +98,7 @@ SqlFilter campaign_consent(Context& ctx, const Campaign& campaign) {
   } catch (const Error& e) {
     throw Error(Exit::config, fmt::format("campaigns.{}: {}", campaign.name, e.what()), e.hint());
   }
-  return consent_allowed_sql(find_purpose(purposes, campaign.purpose), campaign.channel,
-                             ctx.now());
+  return consent_allowed_sql(find_purpose(purposes, campaign.purpose), campaign.channel, ctx.now());
 }
 
 void register_list(CLI::App& command, Context& ctx) {
@@ -149,7 +148,9 @@ void register_show(CLI::App& command, Context& ctx) {
       for (const auto& v : c.variants)
         variants += (variants.empty() ? "" : ",") + v;
       Rows rows(ctx, k_show_columns);
-      auto field = [&](std::string key, Cell value) { rows.row({std::move(key), std::move(value)}); };
+      auto field = [&](std::string key, Cell value) {
+        rows.row({std::move(key), std::move(value)});
+      };
       field("name", c.name);
       field("channel", c.channel);
       field("purpose", c.purpose);

@@ -103,8 +103,7 @@ std::vector<Member> run_members(Database& db, const Campaign& campaign, std::int
 Selection decide(Database& db, const Campaign& campaign, const SelectOptions& options,
                  const WriteContext& ctx) {
   std::string sql = "SELECT c.id, " + address_column(campaign) +
-                    ", c.first_name, c.last_name, c.email_norm, c.phone, (" +
-                    options.consent.sql +
+                    ", c.first_name, c.last_name, c.email_norm, c.phone, (" + options.consent.sql +
                     "), EXISTS (SELECT 1 FROM undeliverable u WHERE u.contact_id = c.id "
                     "AND u.channel = ?)";
   std::vector<SqlValue> params = options.consent.params;
@@ -171,7 +170,8 @@ Selection decide(Database& db, const Campaign& campaign, const SelectOptions& op
     }
     if (!campaign.variants.empty()) {
       const auto n = campaign.variants.size();
-      const auto i = std::min(n - 1, static_cast<std::size_t>(c.draw.variant * static_cast<double>(n)));
+      const auto i =
+          std::min(n - 1, static_cast<std::size_t>(c.draw.variant * static_cast<double>(n)));
       c.member.variant = campaign.variants[i];
     }
     treated.push_back(std::move(c));

@@ -84,8 +84,8 @@ TEST_CASE("select never returns a contact without a current consent (random hist
         if (change.purpose && rng() % 3 != 0)
           change.channel = channels[rng() % 2];
         // Some in the future of `now`, some older than valid_for.
-        change.at = now - std::chrono::hours(static_cast<int>(rng() % 9000)) +
-                    std::chrono::hours(200);
+        change.at =
+            now - std::chrono::hours(static_cast<int>(rng() % 9000)) + std::chrono::hours(200);
         append_consent_entry(db, i, change, std::nullopt, ctx);
       }
     }
