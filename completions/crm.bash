@@ -5,7 +5,7 @@
 # bash-completion/completions/crm. It is static: it never runs crm.
 
 # Options that take a value, of every command (global ones included).
-_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param --purpose --channel --proof --at --label --consent-purpose --consent-channel --phase --amount --rating --campaign --min-ratings --phases --by --model --window "
+_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param --purpose --channel --proof --at --label --consent-purpose --consent-channel --phase --amount --rating --campaign --min-ratings --phases --by --model --window --run-id "
 
 _crm_contact_fields="id external_id email phone first_name last_name company street postcode city country birthdate stage owner source created_at updated_at tags attr."
 
@@ -42,6 +42,7 @@ _crm_options() {
     "export subject") own="-o --output" ;;
     "db query") own="--param" ;;
     "score list") own="--label --where --sort --limit" ;;
+    "campaign select") own="--run-id --limit --dry-run --explain --include-holdout" ;;
     "journey log") own="--channel --phase --at --amount --rating --campaign --attr" ;;
     "journey import") own="--input-format --encoding --delimiter --map --rejects --max-rejects --dry-run --batch" ;;
     "journey map") own="--where --from --to --min-ratings" ;;
@@ -62,6 +63,7 @@ _crm_subcommands() {
     export) echo "contacts events consents scores runs members tasks report subject" ;;
     config) echo "check show" ;;
     score) echo "run show list explain" ;;
+    campaign) echo "list show select" ;;
   esac
 }
 
@@ -230,14 +232,14 @@ _crm() {
     return
   fi
 
-  local commands="init contact consent journey score export db config completion help"
+  local commands="init contact consent journey campaign score export db config completion help"
   case "${#path[@]}" in
     0)
       mapfile -t COMPREPLY < <(compgen -W "$commands" -- "$cur")
       ;;
     1)
       case "$cmd" in
-        contact | consent | journey | score | export | db | config)
+        contact | consent | journey | campaign | score | export | db | config)
           mapfile -t COMPREPLY < <(compgen -W "$(_crm_subcommands "$cmd")" -- "$cur")
           ;;
         completion)

@@ -100,6 +100,7 @@ complete -c crm -n '__crm_at' -a contact -d 'Add, find, change and delete contac
 complete -c crm -n '__crm_at' -a consent -d 'Record and check consent: the append-only ledger'
 complete -c crm -n '__crm_at' -a score -d 'Compute, list and explain scores (rfm, abc, lead, nps, churn)'
 complete -c crm -n '__crm_at' -a journey -d 'Events, timelines and the customer journey map'
+complete -c crm -n '__crm_at' -a campaign -d 'Select campaign audiences: consent-safe, capped, idempotent'
 complete -c crm -n '__crm_at' -a export -d 'Export data and run reports for shell pipelines'
 complete -c crm -n '__crm_at' -a db -d 'Maintain the database file'
 complete -c crm -n '__crm_at' -a config -d 'Check and show the configuration'
@@ -315,11 +316,21 @@ complete -c crm -n '__crm_at config' -a check -d 'Validate the config'
 complete -c crm -n '__crm_at config' -a show -d 'Print the effective settings'
 complete -c crm -n '__crm_in config show' -l origin -d 'Also say which file and line (or default) each came from'
 
+# crm campaign
+complete -c crm -n '__crm_at campaign' -a list -d 'The campaigns of the config and their runs'
+complete -c crm -n '__crm_at campaign' -a show -d "A campaign's definition and run statistics"
+complete -c crm -n '__crm_at campaign' -a select -d 'Choose and record the audience of a run; print its members'
+complete -c crm -n '__crm_in campaign select' -l run-id -x -d 'The run (default: the campaign and its period)'
+complete -c crm -n '__crm_in campaign select' -l limit -x -d 'At most N members (after the holdout)'
+complete -c crm -n '__crm_in campaign select' -l dry-run -d 'Decide but record nothing'
+complete -c crm -n '__crm_in campaign select' -l explain -d 'Print why each contact of the segment was left out'
+complete -c crm -n '__crm_in campaign select' -l include-holdout -d 'Print the control group too'
+
 # crm completion
 complete -c crm -n '__crm_at completion' -a 'bash zsh fish' -d 'Shell'
 
 # crm help
-complete -c crm -n '__crm_at help' -a 'init contact consent journey score export db config completion help' -d 'Command'
+complete -c crm -n '__crm_at help' -a 'init contact consent journey campaign score export db config completion help' -d 'Command'
 complete -c crm -n '__crm_at help export' -a 'contacts events consents scores runs members tasks report subject' -d 'Subcommand'
 complete -c crm -n '__crm_at help contact' -a 'add import show list search update erase purge delete tag untag note history exists dedupe merge task assign' -d 'Subcommand'
 complete -c crm -n '__crm_at help consent' -a 'grant withdraw object request confirm show history check import verify' -d 'Subcommand'
@@ -327,3 +338,4 @@ complete -c crm -n '__crm_at help score' -a 'run show list explain' -d 'Subcomma
 complete -c crm -n '__crm_at help journey' -a 'log import show map funnel stage attribution' -d 'Subcommand'
 complete -c crm -n '__crm_at help db' -a 'migrate check backup vacuum stats schema query' -d 'Subcommand'
 complete -c crm -n '__crm_at help config' -a 'check show' -d 'Subcommand'
+complete -c crm -n '__crm_at help campaign' -a 'list show select' -d 'Subcommand'

@@ -97,5 +97,6 @@ void register_journey(CLI::App& command, Context& ctx);
 void register_config(CLI::App& command, Context& ctx);
 void register_completion(CLI::App& command, Context& ctx);
 void register_score(CLI::App& command, Context& ctx);
+void register_campaign(CLI::App& command, Context& ctx);
 
 } // namespace crm::cli

@@ -72,6 +72,8 @@ const Command k_commands[] = {
     {"score", "Compute, list and explain scores (rfm, abc, lead, nps, churn)",
      crm::cli::register_score},
     {"journey", "Events, timelines and the customer journey map", crm::cli::register_journey},
+    {"campaign", "Select campaign audiences: consent-safe, capped, idempotent",
+     crm::cli::register_campaign},
     {"export", "Export data and run reports for shell pipelines", crm::cli::register_export},
     {"db", "Maintain the database file", crm::cli::register_db},
     {"config", "Check and show the configuration", crm::cli::register_config},

@@ -70,8 +70,21 @@ constexpr std::array k_task_columns = {
     ExportColumn{"done_at", "x.done_at"},
 };
 
-// Campaign runs and members take the columns of their tables as they are
-// until their shape is settled (issue 7).
+constexpr std::array k_run_columns = {
+    ExportColumn{"id", "x.id", T::integer},           ExportColumn{"campaign", "x.campaign"},
+    ExportColumn{"run_id", "x.run_id"},               ExportColumn{"at", "x.at"},
+    ExportColumn{"members", "x.members", T::integer}, ExportColumn{"holdout", "x.holdout", T::integer},
+};
+
+constexpr std::array k_member_columns = {
+    ExportColumn{"run", "x.run", T::integer},
+    ExportColumn{"contact_id", "x.contact_id", T::integer},
+    ExportColumn{"campaign", "x.campaign"},
+    ExportColumn{"at", "x.at"},
+    ExportColumn{"variant", "x.variant"},
+    ExportColumn{"holdout", "x.holdout", T::integer},
+};
+
 const std::array k_kinds = {
     ExportKind{"contacts", "contacts with tags (attr.NAME, attr.* on request)", "contact",
                "contact c", "c.id", "created_at", k_contact_columns, true},
@@ -80,8 +93,10 @@ const std::array k_kinds = {
                k_consent_columns},
     ExportKind{"scores", "scores per contact and model", "score", "score x",
                "x.contact_id, x.model, x.at", "at", k_score_columns},
-    ExportKind{"runs", "campaign runs", "campaign_run", "campaign_run x", "x.id", "at", {}},
-    ExportKind{"members", "campaign members", "campaign_member", "campaign_member x", "", "", {}},
+    ExportKind{"runs", "campaign runs", "campaign_run", "campaign_run x", "x.id", "at",
+               k_run_columns},
+    ExportKind{"members", "campaign members", "campaign_member", "campaign_member x",
+               "x.run, x.contact_id", "", k_member_columns},
     ExportKind{"tasks", "follow-up tasks", "task", "task x", "x.id", "due_at", k_task_columns},
 };
 

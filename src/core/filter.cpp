@@ -53,7 +53,6 @@ struct Unavailable {
 
 constexpr std::array k_unavailable_functions = {
     Unavailable{"consent", "consent ledger"},
-    Unavailable{"in_campaign", "campaigns"},
 };
 
 constexpr std::string_view k_attr_prefix = "attr.";
@@ -641,6 +640,9 @@ private:
     if (name.raw == "event") {
       return parse_event(name);
     }
+    if (name.raw == "in_campaign") {
+      return parse_in_campaign(name);
+    }
     if (auto unavailable = find_unavailable_function(name.raw)) {
       not_available(name, fmt::format("{}()", name.raw), unavailable->capability);
     }
@@ -771,6 +773,49 @@ private:
     }
     if (min_count && *min_count > 1) {
       add_param(node, *min_count, count_token);
+    }
+    return node;
+  }
+
+  // in_campaign(name[, within = D]): the contact is a member (not in the
+  // holdout) of a recorded run of the campaign (within the last D before now).
+  Node parse_in_campaign(const Token& name) {
+    constexpr std::string_view usage = "write in_campaign(\"winback\"[, within = 30d])";
+    advance();
+    if (m_token.kind != Tok::string) {
+      fail(m_token,
+           m_token.kind == Tok::rparen ? "in_campaign() without a campaign" : describe(m_token),
+           usage);
+    }
+    std::string sql = "EXISTS (SELECT 1 FROM campaign_member m WHERE m.contact_id = c.id "
+                      "AND m.campaign = ? AND m.holdout = 0";
+    std::vector<std::pair<SqlValue, Token>> values{{m_token.text, m_token}};
+    advance();
+    if (m_token.kind == Tok::comma) {
+      advance();
+      const Token option = m_token;
+      if (option.kind != Tok::identifier || option.raw != "within") {
+        fail(option, "unexpected " + describe(option), "in_campaign() takes within = D");
+      }
+      advance();
+      if (m_token.kind != Tok::op || m_token.text != "=") {
+        fail(m_token, "unexpected " + describe(m_token), "expected '=' after within");
+      }
+      advance();
+      expect_value();
+      const Token value = m_token;
+      advance();
+      if (value.kind != Tok::duration || value.sign != 0) {
+        fail(value, describe(value), "within takes an unsigned duration, such as within = 30d");
+      }
+      sql += " AND m.at >= ? AND m.at <= ?";
+      values.emplace_back(format_time(shift(m_options.now, value.duration, -1)), value);
+      values.emplace_back(format_time(m_options.now), value);
+    }
+    expect(Tok::rparen, "')': in_campaign takes a campaign and an optional within = D");
+    Node node = comparison(name, sql + ")");
+    for (auto& [value, token] : values) {
+      add_param(node, std::move(value), token);
     }
     return node;
   }

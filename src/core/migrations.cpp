@@ -275,8 +275,53 @@ CREATE TABLE score_part (
 CREATE INDEX score_part_by_contact ON score_part(contact_id);
 )sql";
 
+// 9: campaigns (crm campaign): one row per recorded run of a campaign (its
+// run id unique per campaign, so a retried cron job finds its run), the
+// contacts each run chose (holdout = 1: the control group, never sent to),
+// the responses to a run, and the contacts whose address on a channel
+// bounced for good. A member repeats its run's campaign and time so that
+// caps, pressure and in_campaign() count memberships from one index.
+constexpr std::string_view k_campaigns = R"sql(
+CREATE TABLE campaign_run (
+  id       INTEGER PRIMARY KEY AUTOINCREMENT,
+  campaign TEXT NOT NULL,
+  run_id   TEXT NOT NULL,
+  at       TEXT NOT NULL,
+  members  INTEGER NOT NULL,
+  holdout  INTEGER NOT NULL,
+  UNIQUE (campaign, run_id)
+) STRICT;
+CREATE TABLE campaign_member (
+  run        INTEGER NOT NULL REFERENCES campaign_run(id),
+  contact_id INTEGER NOT NULL REFERENCES contact(id),
+  campaign   TEXT NOT NULL,
+  at         TEXT NOT NULL,
+  variant    TEXT,
+  holdout    INTEGER NOT NULL CHECK (holdout IN (0, 1)),
+  PRIMARY KEY (run, contact_id)
+) STRICT, WITHOUT ROWID;
+CREATE INDEX campaign_member_by_contact ON campaign_member(contact_id, at);
+CREATE TABLE campaign_response (
+  id         INTEGER PRIMARY KEY AUTOINCREMENT,
+  run        INTEGER NOT NULL REFERENCES campaign_run(id),
+  contact_id INTEGER NOT NULL REFERENCES contact(id),
+  type       TEXT NOT NULL,
+  at         TEXT NOT NULL,
+  amount     INTEGER
+) STRICT;
+CREATE INDEX campaign_response_by_run ON campaign_response(run, type);
+CREATE INDEX campaign_response_by_contact ON campaign_response(contact_id);
+CREATE TABLE undeliverable (
+  contact_id INTEGER NOT NULL REFERENCES contact(id),
+  channel    TEXT NOT NULL,
+  at         TEXT NOT NULL,
+  source     TEXT,
+  PRIMARY KEY (contact_id, channel)
+) STRICT, WITHOUT ROWID;
+)sql";
+
 constexpr std::array k_migrations = {k_contacts, k_imports, k_import_undo, k_dedupe, k_tasks,
-                                     k_journey, k_consent, k_scores};
+                                     k_journey, k_consent, k_scores, k_campaigns};
 
 } // namespace
 

@@ -32,6 +32,10 @@ constexpr std::array k_tables = {
     // the survivor is scored again by the next run.
     PersonalTable{"score_part", "contact_id", BlocksDelete::no, OnMerge::drop},
     PersonalTable{"score", "contact_id", BlocksDelete::no, OnMerge::drop},
+    // Campaign memberships and responses are history: a duplicate's move.
+    PersonalTable{"campaign_response", "contact_id", BlocksDelete::yes, OnMerge::move},
+    PersonalTable{"campaign_member", "contact_id", BlocksDelete::yes, OnMerge::move},
+    PersonalTable{"undeliverable", "contact_id", BlocksDelete::no, OnMerge::move},
 };
 
 } // namespace

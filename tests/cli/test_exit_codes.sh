@@ -51,6 +51,13 @@ expect_status 2
 crm score explain anna@example.com ltv
 expect_status 2
 
+begin "2: a campaign that does not exist"
+crm campaign select winback
+expect_status 2
+expect_err "crm: no campaign 'winback'
+the config defines no [campaigns.NAME]"
+if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
+
 begin "64: unknown option"
 crm contact list --colour never
 expect_status 64

@@ -63,6 +63,13 @@ INSERT INTO event (contact_id, touchpoint, channel, at) VALUES
   (1, 'purchase', 'shop', '2026-11-01T10:00:00Z'), (1, 'purchase', 'shop', '2026-06-01T10:00:00Z'),
   (1, 'email_open', 'email', '2026-11-20T10:00:00Z'), (2, 'purchase', 'web', '2025-01-01T10:00:00Z'),
   (4, 'purchase', 'shop', '2026-11-21T10:00:00Z'), (4, 'page_view', 'web', '2026-11-23T10:00:00Z');
+CREATE TABLE campaign_member (
+  run INTEGER NOT NULL, contact_id INTEGER NOT NULL, campaign TEXT NOT NULL, at TEXT NOT NULL,
+  variant TEXT, holdout INTEGER NOT NULL
+) STRICT;
+INSERT INTO campaign_member (run, contact_id, campaign, at, holdout) VALUES
+  (1, 1, 'spring', '2026-03-01T08:00:00Z', 0), (1, 2, 'spring', '2026-03-01T08:00:00Z', 1),
+  (2, 1, 'winback', '2026-11-16T08:00:00Z', 0), (2, 4, 'winback', '2026-11-16T08:00:00Z', 0);
 )sql";
 
 // A stand-in for libphonenumber: national numbers get the German prefix.
@@ -523,8 +530,25 @@ TEST_CASE("filter reports capabilities that are not available yet") {
         "filter: consent() is not available yet: it comes with the consent ledger capability");
   CHECK(f.hint.starts_with("  consent(\"newsletter\""));
   CHECK(f.hint.ends_with("\n  ^"));
-  CHECK(message_of(R"(not in_campaign("spring"))") ==
-        "filter: in_campaign() is not available yet: it comes with the campaigns capability");
+}
+
+TEST_CASE("in_campaign() matches members of a campaign's runs, not its holdout") {
+  ContactDb db;
+  CHECK(db.match(R"(in_campaign("spring"))") == Ids{1});
+  CHECK(db.match(R"(in_campaign("winback"))") == Ids{1, 4});
+  CHECK(db.match(R"(in_campaign("winback", within = 7d))") == Ids{1, 4});
+  CHECK(db.match(R"(in_campaign("winback", within = 3d))") == Ids{});
+  CHECK(db.match(R"(in_campaign("spring", within = 30d) or in_campaign("none"))") == Ids{});
+  CHECK(db.match(R"(not in_campaign("spring") and in_campaign("winback"))") == Ids{4});
+  CHECK(message_of("in_campaign()") ==
+        "bad filter expression: in_campaign() without a campaign at column 13: write "
+        "in_campaign(\"winback\"[, within = 30d])");
+  CHECK(message_of(R"(in_campaign("x", within = -3d))") ==
+        "bad filter expression: '-3d' at column 27: within takes an unsigned duration, such as "
+        "within = 30d");
+  CHECK(message_of(R"(in_campaign("x", channel = "email"))") ==
+        "bad filter expression: unexpected 'channel' at column 18: in_campaign() takes "
+        "within = D");
 }
 
 TEST_CASE("filter reads stored scores: score.MODEL as a number, score.MODEL.label as text") {
