@@ -271,21 +271,12 @@ void register_consent(CLI::App& command, Context& ctx) {
     cmd->add_flag("--dry-run", a->dry_run, "Validate and count, write nothing");
     cmd->callback([&ctx, a] {
       ctx.action = [&ctx, a] {
-        ReaderOptions reader_options;
-        if (!a->input_format.empty()) {
-          reader_options.format = parse_input_format(a->input_format);
-          if (!reader_options.format || *reader_options.format == InputFormat::vcard)
-            throw Error(Exit::usage,
-                        fmt::format("--input-format: '{}' is not csv, tsv, json or ndjson",
-                                    a->input_format));
-        }
-        if (!a->encoding.empty())
-          reader_options.encoding = a->encoding;
-        if (!a->delimiter.empty()) {
-          if (a->delimiter.size() != 1)
-            throw Error(Exit::usage, "--delimiter takes one character");
-          reader_options.delimiter = a->delimiter.front();
-        }
+        auto reader_options = cli::reader_options(a->input_format, a->encoding, a->delimiter);
+        if (!a->input_format.empty() &&
+            (!reader_options.format || *reader_options.format == InputFormat::vcard))
+          throw Error(
+              Exit::usage,
+              fmt::format("--input-format: '{}' is not csv, tsv, json or ndjson", a->input_format));
         auto purposes = consent_purposes(ctx.config());
         auto& db = ctx.database();
         auto reader = open_reader(a->file, reader_options);

@@ -198,25 +198,10 @@ void register_import(CLI::App& journey, Context& ctx) {
       ->type_name("N");
   cmd->callback([&ctx, a] {
     ctx.action = [&ctx, a] {
-      ReaderOptions reader_options;
-      if (!a->input_format.empty())
-        reader_options.format = parse_input_format(a->input_format);
-      if (!a->encoding.empty())
-        reader_options.encoding = a->encoding;
-      if (!a->delimiter.empty()) {
-        std::string d = a->delimiter == "\\t" || a->delimiter == "tab" ? "\t" : a->delimiter;
-        if (d.size() != 1)
-          throw Error(Exit::usage,
-                      fmt::format("--delimiter '{}': expected one character", a->delimiter));
-        reader_options.delimiter = d[0];
-      }
+      ReaderOptions reader_options =
+          cli::reader_options(a->input_format, a->encoding, a->delimiter);
       EventImportOptions options;
-      for (const auto& m : a->map) {
-        auto eq = m.rfind('=');
-        if (eq == std::string::npos || eq == 0)
-          throw Error(Exit::usage, fmt::format("--map '{}': expected \"Source Column=field\"", m));
-        options.map.emplace_back(m.substr(0, eq), m.substr(eq + 1));
-      }
+      options.map = column_map(a->map);
       options.dry_run = a->dry_run ? DryRun::yes : DryRun::no;
       options.batch = a->batch;
       options.max_rejects = a->max_rejects;

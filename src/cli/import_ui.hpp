@@ -2,6 +2,7 @@
 // What an import shows on stderr: rejected rows without --rejects, and the
 // progress line. Shared by every command that imports a file.
 
+#include <crm/error.hpp>
 #include <crm/readers.hpp>
 #include <crm/rejects.hpp>
 
@@ -13,8 +14,41 @@
 #include <iostream>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace crm::cli {
+
+// The reader options of --input-format, --encoding and --delimiter (one
+// character; "tab" or "\t" for a tab), shared by every import command.
+inline ReaderOptions reader_options(const std::string& input_format, const std::string& encoding,
+                                    const std::string& delimiter) {
+  ReaderOptions options;
+  if (!input_format.empty())
+    options.format = parse_input_format(input_format);
+  if (!encoding.empty())
+    options.encoding = encoding;
+  if (!delimiter.empty()) {
+    std::string d = delimiter == "\\t" || delimiter == "tab" ? "\t" : delimiter;
+    if (d.size() != 1)
+      throw Error(Exit::usage, fmt::format("--delimiter '{}': expected one character", delimiter));
+    options.delimiter = d[0];
+  }
+  return options;
+}
+
+// --map "Source Column=field" options as pairs.
+inline std::vector<std::pair<std::string, std::string>>
+column_map(const std::vector<std::string>& maps) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& m : maps) {
+    auto eq = m.rfind('=');
+    if (eq == std::string::npos || eq == 0)
+      throw Error(Exit::usage, fmt::format("--map '{}': expected \"Source Column=field\"", m));
+    out.emplace_back(m.substr(0, eq), m.substr(eq + 1));
+  }
+  return out;
+}
 
 // Without --rejects: one stderr line per reject, at most 20, then a count.
 class StderrRejects : public RejectSink {
