@@ -95,4 +95,7 @@ void draw_report(const Report& report, ReportFormat format, std::ostream& out);
 void write_report_rows(const Report& report, RowWriter& writer,
                        const std::function<void(const ReportSection&)>& on_missing);
 
+// Text escaped for XML and HTML (svg and html drawings): & < > " '.
+std::string xml_escape(std::string_view text);
+
 } // namespace crm

@@ -1,4 +1,5 @@
 #include <crm/journey.hpp>
+#include <crm/reports.hpp>
 
 #include <fmt/format.h>
 
@@ -16,32 +17,6 @@ constexpr int k_top = 118; // below the title, the scale and the phase headers
 constexpr int k_box_min = 58;
 constexpr int k_box_extra = 70; // added for the largest reach
 constexpr int k_box_gap = 14;
-
-std::string escape(std::string_view text) {
-  std::string out;
-  for (char c : text) {
-    switch (c) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    case '\'':
-      out += "&#39;";
-      break;
-    default:
-      out += c;
-    }
-  }
-  return out;
-}
 
 // Red (0-4) through yellow (7) to green (10); grey without ratings.
 std::string fill_of(const std::optional<double>& satisfaction) {
@@ -65,8 +40,8 @@ struct Column {
 
 } // namespace
 
-std::string journey_map_svg(const std::vector<JourneyMapRow>& rows,
-                            const JourneySettings& journey, std::string_view subtitle) {
+std::string journey_map_svg(const std::vector<JourneyMapRow>& rows, const JourneySettings& journey,
+                            std::string_view subtitle) {
   // Phases of the config are columns even when empty, so the journey reads
   // the same every time; other phases and "no phase" only when present.
   std::vector<Column> columns;
@@ -107,7 +82,8 @@ std::string journey_map_svg(const std::vector<JourneyMapRow>& rows,
                      std::max(width, 640), height);
   svg += "<title>Customer journey map</title>\n";
   svg += "<defs><marker id=\"arrow\" viewBox=\"0 0 10 10\" refX=\"9\" refY=\"5\" "
-         "markerUnits=\"userSpaceOnUse\" markerWidth=\"11\" markerHeight=\"11\" orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" "
+         "markerUnits=\"userSpaceOnUse\" markerWidth=\"11\" markerHeight=\"11\" "
+         "orient=\"auto\"><path d=\"M0,0 L10,5 L0,10 z\" "
          "fill=\"#555\"/></marker>\n<linearGradient id=\"scale\">";
   for (int i = 0; i <= 10; i += 2)
     svg += fmt::format("<stop offset=\"{}%\" stop-color=\"{}\"/>", i * 10,
@@ -118,7 +94,7 @@ std::string journey_map_svg(const std::vector<JourneyMapRow>& rows,
                      "journey map</text>\n",
                      k_margin);
   svg += fmt::format("<text x=\"{}\" y=\"50\" fill=\"#444\">{}</text>\n", k_margin,
-                     escape(subtitle));
+                     xml_escape(subtitle));
   // The key, in one line above the map: colour, size, arrows, flag.
   svg += fmt::format("<text x=\"{}\" y=\"72\" fill=\"#444\">colour = mean rating</text>"
                      "<text x=\"{}\" y=\"72\" fill=\"#444\">0</text>"
@@ -137,19 +113,20 @@ std::string journey_map_svg(const std::vector<JourneyMapRow>& rows,
     svg += fmt::format("<rect x=\"{}\" y=\"84\" width=\"{}\" height=\"24\" rx=\"4\" "
                        "fill=\"#334\"/><text x=\"{}\" y=\"101\" fill=\"#fff\" "
                        "font-weight=\"bold\" text-anchor=\"middle\">{}. {} ({} events)</text>\n",
-                       x, k_column_width, x + k_column_width / 2, c + 1, escape(column.title),
+                       x, k_column_width, x + k_column_width / 2, c + 1, xml_escape(column.title),
                        events);
     int y = k_top;
     for (const auto* r : column.rows) {
       const int h = height_of(*r);
-      svg += fmt::format("<g><title>{}: {} contacts, {} events</title>\n", escape(r->touchpoint),
-                         r->contacts, r->events);
+      svg += fmt::format("<g><title>{}: {} contacts, {} events</title>\n",
+                         xml_escape(r->touchpoint), r->contacts, r->events);
       svg += fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" rx=\"6\" "
                          "fill=\"{}\" stroke=\"{}\" stroke-width=\"{}\"/>\n",
                          x, y, k_column_width, h, fill_of(r->satisfaction),
                          r->weakest ? "#c00000" : "#666", r->weakest ? 4 : 1);
-      svg += fmt::format("<text x=\"{}\" y=\"{}\" font-weight=\"bold\" font-size=\"14\">{}</text>\n",
-                         x + 10, y + 19, escape(r->touchpoint));
+      svg +=
+          fmt::format("<text x=\"{}\" y=\"{}\" font-weight=\"bold\" font-size=\"14\">{}</text>\n",
+                      x + 10, y + 19, xml_escape(r->touchpoint));
       if (r->weakest)
         svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#c00000\" font-weight=\"bold\" "
                            "text-anchor=\"end\">WEAKEST</text>\n",
@@ -161,8 +138,8 @@ std::string journey_map_svg(const std::vector<JourneyMapRow>& rows,
               ? fmt::format("rating {:.1f} \u00b7 NPS {}{} ({} ratings)", *r->satisfaction,
                             *r->nps > 0 ? "+" : "", one_decimal(*r->nps), r->ratings)
               : std::string("no ratings");
-      svg += fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#222\">{}</text>\n", x + 10, y + 52,
-                         rating);
+      svg +=
+          fmt::format("<text x=\"{}\" y=\"{}\" fill=\"#222\">{}</text>\n", x + 10, y + 52, rating);
       if (r->moved_on_share && c + 1 < columns.size()) {
         const int ay = y + h / 2;
         svg += fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"#555\" "
@@ -186,8 +163,8 @@ std::string journey_map_svg(const std::vector<JourneyMapRow>& rows,
   return svg;
 }
 
-std::string journey_map_html(const std::vector<JourneyMapRow>& rows,
-                             const JourneySettings& journey, std::string_view subtitle) {
+std::string journey_map_html(const std::vector<JourneyMapRow>& rows, const JourneySettings& journey,
+                             std::string_view subtitle) {
   std::string html = "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
                      "<title>Customer journey map</title>\n<style>\n"
                      "body { font-family: sans-serif; margin: 1.5em; color: #222; }\n"
@@ -204,15 +181,16 @@ std::string journey_map_html(const std::vector<JourneyMapRow>& rows,
     auto opt = [](const std::optional<double>& v, double scale) {
       return v ? one_decimal(std::round(*v * scale) / scale) : std::string();
     };
-    html += fmt::format(
-        "<tr{}><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
-        "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
-        "<td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>\n",
-        r.weakest ? " class=\"weakest\"" : "", escape(r.phase.value_or("")), escape(r.touchpoint),
-        r.contacts, r.events, r.moved_on_share ? std::to_string(r.moved_on) : std::string(),
-        r.moved_on_share ? one_decimal(*r.moved_on_share * 100.0) : std::string(), r.ratings,
-        r.satisfaction ? fmt::format("{:.2f}", *r.satisfaction) : std::string(), opt(r.nps, 10),
-        r.weakest ? "weakest" : "");
+    html += fmt::format("<tr{}><td>{}</td><td>{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
+                        "<td class=\"n\">{}</td><td class=\"n\">{}</td><td class=\"n\">{}</td>"
+                        "<td class=\"n\">{}</td><td class=\"n\">{}</td><td>{}</td></tr>\n",
+                        r.weakest ? " class=\"weakest\"" : "", xml_escape(r.phase.value_or("")),
+                        xml_escape(r.touchpoint), r.contacts, r.events,
+                        r.moved_on_share ? std::to_string(r.moved_on) : std::string(),
+                        r.moved_on_share ? one_decimal(*r.moved_on_share * 100.0) : std::string(),
+                        r.ratings,
+                        r.satisfaction ? fmt::format("{:.2f}", *r.satisfaction) : std::string(),
+                        opt(r.nps, 10), r.weakest ? "weakest" : "");
   }
   html += "</table>\n</body>\n</html>\n";
   return html;

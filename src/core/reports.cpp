@@ -127,8 +127,8 @@ Report consent_coverage(Database& db, std::span<const Purpose> purposes, TimePoi
         SQLite::Statement q(db.sql(), "SELECT count(*) FROM contact c WHERE " + allowed.sql);
         bind_all(q, allowed.params);
         q.executeStep();
-        s.rows.push_back({p.name, channel ? Cell(*channel) : Cell(std::monostate{}),
-                          q.getColumn(0).getInt64()});
+        s.rows.push_back(
+            {p.name, channel ? Cell(*channel) : Cell(std::monostate{}), q.getColumn(0).getInt64()});
       }
     }
   }
@@ -197,29 +197,6 @@ Report summary(Database& db) {
     report.sections.push_back(std::move(s));
   }
   return report;
-}
-
-std::string xml_escape(std::string_view text) {
-  std::string out;
-  for (char ch : text) {
-    switch (ch) {
-    case '&':
-      out += "&amp;";
-      break;
-    case '<':
-      out += "&lt;";
-      break;
-    case '>':
-      out += "&gt;";
-      break;
-    case '"':
-      out += "&quot;";
-      break;
-    default:
-      out += ch;
-    }
-  }
-  return out;
 }
 
 std::string cell_text(const Cell& cell) {
@@ -624,6 +601,33 @@ void write_report_rows(const Report& report, RowWriter& writer,
     }
   }
   writer.finish();
+}
+
+std::string xml_escape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char ch : text) {
+    switch (ch) {
+    case '&':
+      out += "&amp;";
+      break;
+    case '<':
+      out += "&lt;";
+      break;
+    case '>':
+      out += "&gt;";
+      break;
+    case '"':
+      out += "&quot;";
+      break;
+    case '\'':
+      out += "&#39;";
+      break;
+    default:
+      out += ch;
+    }
+  }
+  return out;
 }
 
 } // namespace crm
