@@ -24,55 +24,6 @@ std::vector<std::string> member_columns(const Campaign& campaign) {
           "variant"};
 }
 
-// The positions of the --fields columns in `columns` (all if none given).
-std::vector<std::size_t> pick_fields(Context& ctx, const std::vector<std::string>& columns) {
-  std::vector<std::size_t> pick;
-  const auto requested = ctx.fields();
-  if (requested.empty())
-    for (std::size_t i = 0; i < columns.size(); ++i)
-      pick.push_back(i);
-  for (const auto& r : requested) {
-    auto it = std::find(columns.begin(), columns.end(), r);
-    if (it == columns.end())
-      throw Error(Exit::usage, fmt::format("unknown field '{}'", r),
-                  "'--fields help' lists the fields");
-    pick.push_back(static_cast<std::size_t>(it - columns.begin()));
-  }
-  return pick;
-}
-
-// Writes rows of `columns`, keeping the --fields ones.
-class Rows {
-public:
-  Rows(Context& ctx, const std::vector<std::string>& columns)
-      : m_pick(pick_fields(ctx, columns)), m_writer(ctx.writer()) {
-    std::vector<std::string> names;
-    for (auto i : m_pick)
-      names.push_back(columns[i]);
-    m_writer->header(names);
-  }
-  void row(const std::vector<Cell>& all) {
-    m_cells.clear();
-    for (auto i : m_pick)
-      m_cells.push_back(all[i]);
-    m_writer->row(m_cells);
-  }
-  void finish() { m_writer->finish(); }
-
-private:
-  std::vector<std::size_t> m_pick;
-  std::unique_ptr<RowWriter> m_writer;
-  std::vector<Cell> m_cells;
-};
-
-bool fields_help(Context& ctx, const std::vector<std::string>& columns) {
-  if (!ctx.options.fields || *ctx.options.fields != "help")
-    return false;
-  for (const auto& c : columns)
-    ctx.out() << c << '\n';
-  return true;
-}
-
 Cell text_or_null(const std::optional<std::string>& v) {
   return v ? Cell(*v) : Cell(std::monostate{});
 }
@@ -109,7 +60,7 @@ void register_list(CLI::App& command, Context& ctx) {
         return 0;
       const auto all = campaigns(ctx.config());
       const auto runs = campaign_runs(ctx.database(), "");
-      Rows rows(ctx, k_list_columns);
+      FieldRows rows(ctx, k_list_columns);
       for (const auto& c : all) {
         std::int64_t count = 0;
         std::optional<std::string> last;
@@ -147,7 +98,7 @@ void register_show(CLI::App& command, Context& ctx) {
       std::string variants;
       for (const auto& v : c.variants)
         variants += (variants.empty() ? "" : ",") + v;
-      Rows rows(ctx, k_show_columns);
+      FieldRows rows(ctx, k_show_columns);
       auto field = [&](std::string key, Cell value) {
         rows.row({std::move(key), std::move(value)});
       };
@@ -220,7 +171,7 @@ void register_select(CLI::App& command, Context& ctx) {
       pick_fields(ctx, columns);
       (void)ctx.format();
       const Selection s = select_campaign(ctx.database(), c, options, ctx.write_context());
-      Rows rows(ctx, columns);
+      FieldRows rows(ctx, columns);
       std::size_t members = 0, holdout = 0;
       for (const auto& m : s.members)
         (m.holdout ? holdout : members) += 1;

@@ -39,31 +39,6 @@ Cell rounded(const std::optional<double>& v, double scale) {
   return v ? Cell(std::round(*v * scale) / scale) : Cell(std::monostate{});
 }
 
-// The columns --fields picks out of `all` (all of them without --fields).
-std::vector<std::size_t> pick_columns(Context& ctx, const std::vector<std::string>& all) {
-  std::vector<std::size_t> pick;
-  auto requested = ctx.fields();
-  if (requested.empty())
-    for (std::size_t i = 0; i < all.size(); ++i)
-      pick.push_back(i);
-  for (const auto& r : requested) {
-    auto it = std::find(all.begin(), all.end(), r);
-    if (it == all.end())
-      throw Error(Exit::usage, fmt::format("unknown field '{}'", r),
-                  "'--fields help' lists the fields");
-    pick.push_back(static_cast<std::size_t>(it - all.begin()));
-  }
-  return pick;
-}
-
-bool fields_help(Context& ctx, const std::vector<std::string>& columns) {
-  if (!ctx.options.fields || *ctx.options.fields != "help")
-    return false;
-  for (const auto& c : columns)
-    ctx.out() << c << '\n';
-  return true;
-}
-
 void event_cells(const Event& e, std::vector<Cell>& all) {
   all[0] = e.id;
   all[1] = e.contact_id;
@@ -81,7 +56,7 @@ void event_cells(const Event& e, std::vector<Cell>& all) {
 // Writes rows of `columns` picked by --fields; `fill` sets all cells of row i.
 void write_rows(Context& ctx, const std::vector<std::string>& columns, std::size_t count,
                 const std::function<void(std::size_t, std::vector<Cell>&)>& fill) {
-  auto pick = pick_columns(ctx, columns);
+  auto pick = pick_fields(ctx, columns);
   auto writer = ctx.writer();
   std::vector<std::string> names;
   for (auto i : pick)
@@ -194,7 +169,7 @@ void register_import(CLI::App& journey, Context& ctx) {
   cmd->add_option("--max-rejects", a->max_rejects, "Abort (65, nothing imported) past N rejects")
       ->type_name("N");
   cmd->add_flag("--dry-run", a->dry_run, "Validate and count, write nothing");
-  cmd->add_option("--batch", a->batch, "Rows per transaction (default: the whole input)")
+  cmd->add_option("--batch", a->batch, "FieldRows per transaction (default: the whole input)")
       ->type_name("N");
   cmd->callback([&ctx, a] {
     ctx.action = [&ctx, a] {

@@ -17,55 +17,6 @@ const std::vector<std::string> k_score_columns = {"contact_id", "model", "value"
 const std::vector<std::string> k_explain_columns = {"contact_id", "model", "part", "points",
                                                     "reason"};
 
-// The positions of the --fields columns in `columns` (all if none given).
-std::vector<std::size_t> pick_fields(Context& ctx, const std::vector<std::string>& columns) {
-  std::vector<std::size_t> pick;
-  const auto requested = ctx.fields();
-  if (requested.empty())
-    for (std::size_t i = 0; i < columns.size(); ++i)
-      pick.push_back(i);
-  for (const auto& r : requested) {
-    auto it = std::find(columns.begin(), columns.end(), r);
-    if (it == columns.end())
-      throw Error(Exit::usage, fmt::format("unknown field '{}'", r),
-                  "'--fields help' lists the fields");
-    pick.push_back(static_cast<std::size_t>(it - columns.begin()));
-  }
-  return pick;
-}
-
-bool fields_help(Context& ctx, const std::vector<std::string>& columns) {
-  if (!ctx.options.fields || *ctx.options.fields != "help")
-    return false;
-  for (const auto& c : columns)
-    ctx.out() << c << '\n';
-  return true;
-}
-
-// Writes rows of `columns`, keeping the --fields ones.
-class Rows {
-public:
-  Rows(Context& ctx, const std::vector<std::string>& columns)
-      : m_pick(pick_fields(ctx, columns)), m_writer(ctx.writer()) {
-    std::vector<std::string> names;
-    for (auto i : m_pick)
-      names.push_back(columns[i]);
-    m_writer->header(names);
-  }
-  void row(const std::vector<Cell>& all) {
-    m_cells.clear();
-    for (auto i : m_pick)
-      m_cells.push_back(all[i]);
-    m_writer->row(m_cells);
-  }
-  void finish() { m_writer->finish(); }
-
-private:
-  std::vector<std::size_t> m_pick;
-  std::unique_ptr<RowWriter> m_writer;
-  std::vector<Cell> m_cells;
-};
-
 Cell text_or_null(const std::optional<std::string>& v) {
   return v ? Cell(*v) : Cell(std::monostate{});
 }
@@ -139,7 +90,7 @@ void register_score(CLI::App& command, Context& ctx) {
       if (fields_help(ctx, k_score_columns))
         return 0;
       const auto id = ctx.resolve({*show_ref}).front();
-      Rows rows(ctx, k_score_columns);
+      FieldRows rows(ctx, k_score_columns);
       for (const auto& s : contact_scores(ctx.database(), id))
         rows.row(score_cells(s));
       rows.finish();
@@ -174,7 +125,7 @@ void register_score(CLI::App& command, Context& ctx) {
       std::vector<ScoreSort> sort;
       if (l->sort)
         sort = parse_score_sort(*l->sort);
-      Rows rows(ctx, k_score_columns);
+      FieldRows rows(ctx, k_score_columns);
       std::int64_t n = 0;
       list_scores(
           ctx.database(), l->model, l->label, where,
@@ -214,7 +165,7 @@ void register_score(CLI::App& command, Context& ctx) {
       if (e->model)
         check_score_model(*e->model);
       const auto ids = ctx.resolve({e->ref});
-      Rows rows(ctx, k_explain_columns);
+      FieldRows rows(ctx, k_explain_columns);
       for (const auto id : ids) {
         for (const auto& x :
              explain_scores(ctx.database(), ctx.config(), id, e->model, ctx.now())) {

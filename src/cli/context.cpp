@@ -234,4 +234,43 @@ std::vector<std::int64_t> Context::resolve(const std::vector<std::string>& refs)
   return ids;
 }
 
+std::vector<std::size_t> pick_fields(Context& ctx, const std::vector<std::string>& columns) {
+  std::vector<std::size_t> pick;
+  const auto requested = ctx.fields();
+  if (requested.empty())
+    for (std::size_t i = 0; i < columns.size(); ++i)
+      pick.push_back(i);
+  for (const auto& r : requested) {
+    auto it = std::find(columns.begin(), columns.end(), r);
+    if (it == columns.end())
+      throw Error(Exit::usage, fmt::format("unknown field '{}'", r),
+                  "'--fields help' lists the fields");
+    pick.push_back(static_cast<std::size_t>(it - columns.begin()));
+  }
+  return pick;
+}
+
+bool fields_help(Context& ctx, const std::vector<std::string>& columns) {
+  if (!ctx.options.fields || *ctx.options.fields != "help")
+    return false;
+  for (const auto& c : columns)
+    ctx.out() << c << '\n';
+  return true;
+}
+
+FieldRows::FieldRows(Context& ctx, const std::vector<std::string>& columns)
+    : m_pick(pick_fields(ctx, columns)), m_writer(ctx.writer()) {
+  std::vector<std::string> names;
+  for (auto i : m_pick)
+    names.push_back(columns[i]);
+  m_writer->header(names);
+}
+
+void FieldRows::row(const std::vector<Cell>& all) {
+  m_cells.clear();
+  for (auto i : m_pick)
+    m_cells.push_back(all[i]);
+  m_writer->row(m_cells);
+}
+
 } // namespace crm::cli

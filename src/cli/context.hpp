@@ -77,6 +77,27 @@ private:
   std::optional<TimePoint> m_now;
 };
 
+// The positions of the --fields columns in `columns` (all if none given);
+// Error(usage) for an unknown one.
+std::vector<std::size_t> pick_fields(Context& ctx, const std::vector<std::string>& columns);
+
+// `--fields help`: prints `columns`, one per line, and returns true.
+bool fields_help(Context& ctx, const std::vector<std::string>& columns);
+
+// Writes rows of `columns` through the context's writer, keeping the
+// --fields ones in their order.
+class FieldRows {
+public:
+  FieldRows(Context& ctx, const std::vector<std::string>& columns);
+  void row(const std::vector<Cell>& all);
+  void finish() { m_writer->finish(); }
+
+private:
+  std::vector<std::size_t> m_pick;
+  std::unique_ptr<RowWriter> m_writer;
+  std::vector<Cell> m_cells;
+};
+
 // Reads an environment variable; nullopt if unset or empty.
 std::optional<std::string> env(const char* name);
 
