@@ -14,6 +14,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -90,17 +91,42 @@ std::optional<std::int64_t> append_consent_entry(Database& db, std::int64_t cont
 class ConsentWriter {
 public:
   ConsentWriter(Database& db, const WriteContext& ctx);
+  ~ConsentWriter();
+  ConsentWriter(const ConsentWriter&) = delete;
+  ConsentWriter& operator=(const ConsentWriter&) = delete;
   // Like append_consent_entry: the new entry's id, or nullopt if it was
   // already in the ledger.
   std::optional<std::int64_t> append(std::int64_t contact_id, const ConsentChange& change,
                                      const std::optional<std::string>& token_hash);
+  // Like append, for bulk imports: the entry may be written later (in a
+  // multi-row INSERT), by the latest at finish(). False if it was already in
+  // the ledger or added before.
+  bool add(std::int64_t contact_id, const ConsentChange& change);
+  // Writes what add() holds back and the ledger's head; call it before the
+  // transaction commits.
   void finish();
 
 private:
+  struct Entry {
+    std::int64_t contact_id = 0;
+    std::optional<std::string> purpose, channel;
+    std::string action, at, source;
+    std::optional<std::string> proof, token;
+    std::string digest, chain;
+  };
+  static constexpr std::size_t k_rows_per_insert = 64;
+  Entry entry_of(std::int64_t contact_id, const ConsentChange& change) const;
+  bool known(std::int64_t contact_id, const Entry& e);
+  void chain(Entry& e);
+  void bind_entry(SQLite::Statement& s, int first, const Entry& e);
+  void flush();
+
   Database& m_db;
   WriteContext m_ctx;
   std::string m_recorded_at;
   SQLite::Statement m_same, m_insert;
+  std::unique_ptr<SQLite::Statement> m_insert_many;
+  std::vector<Entry> m_pending;
   std::string m_chain;
   std::int64_t m_last_id = 0;
   bool m_dirty = false;

@@ -164,10 +164,28 @@ TimePoint parse_time_or_throw(std::string_view text, std::string_view what) {
 }
 
 std::string format_time(TimePoint t) {
+  // By hand: importers format a time per row, and fmt with date's calendar
+  // types costs more than the rest of the row.
   const auto day_start = floor<days>(t);
-  const hh_mm_ss<seconds> tod{t - day_start};
-  return fmt::format("{}T{:02}:{:02}:{:02}Z", format_date(day_start), tod.hours().count(),
-                     tod.minutes().count(), tod.seconds().count());
+  const year_month_day ymd{day_start};
+  const auto secs = floor<seconds>(t - day_start).count();
+  const int year = int(ymd.year());
+  if (year < 0 || year > 9999)
+    return fmt::format("{}T{:02}:{:02}:{:02}Z", format_date(day_start), secs / 3600,
+                       secs / 60 % 60, secs % 60);
+  std::string out = "0000-00-00T00:00:00Z";
+  auto two = [&](std::size_t at, long long v) {
+    out[at] = static_cast<char>('0' + v / 10);
+    out[at + 1] = static_cast<char>('0' + v % 10);
+  };
+  two(0, year / 100);
+  two(2, year % 100);
+  two(5, unsigned(ymd.month()));
+  two(8, unsigned(ymd.day()));
+  two(11, secs / 3600);
+  two(14, secs / 60 % 60);
+  two(17, secs % 60);
+  return out;
 }
 
 std::optional<Duration> parse_duration(std::string_view text) {

@@ -52,22 +52,35 @@ std::string digest_content(const std::optional<std::int64_t>& contact_id,
                            std::string_view at, const std::optional<std::string>& source,
                            const std::optional<std::string>& proof) {
   std::string out;
-  auto field = [&](const std::optional<std::string>& v) {
-    out += v ? *v : std::string("\x1e");
+  out.reserve(96 + (proof ? proof->size() : 0) + (source ? source->size() : 0));
+  auto field = [&](const std::string* v) {
+    if (v)
+      out += *v;
+    else
+      out += '\x1e';
     out += '\x1f';
   };
-  field(contact_id ? std::optional<std::string>(std::to_string(*contact_id)) : std::nullopt);
-  field(purpose);
-  field(channel);
-  field(std::string(action));
-  field(std::string(at));
-  field(source);
-  field(proof);
+  auto text = [&](std::string_view v) {
+    out += v;
+    out += '\x1f';
+  };
+  if (contact_id)
+    text(fmt::format_int(*contact_id).str());
+  else
+    field(nullptr);
+  field(purpose ? &*purpose : nullptr);
+  field(channel ? &*channel : nullptr);
+  text(action);
+  text(at);
+  field(source ? &*source : nullptr);
+  field(proof ? &*proof : nullptr);
   return out;
 }
 
 std::string chain_of(std::string_view previous_chain, std::string_view digest) {
-  std::string text(previous_chain);
+  std::string text;
+  text.reserve(previous_chain.size() + digest.size());
+  text += previous_chain;
   text += digest;
   return sha256_hex(text);
 }
@@ -193,66 +206,154 @@ void validate_consent_change(std::span<const Purpose> purposes, const ConsentCha
                 "use 'crm consent request' to start a double opt-in, or give the proof you hold");
 }
 
+namespace {
+
+constexpr std::string_view k_insert_columns =
+    "INSERT INTO consent (contact_id, purpose, channel, action, at, source, proof, token, "
+    "recorded_at, digest, chain) VALUES ";
+constexpr std::string_view k_insert_row = "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+
+std::string insert_sql(std::size_t rows) {
+  std::string sql(k_insert_columns);
+  for (std::size_t i = 0; i < rows; ++i) {
+    if (i > 0)
+      sql += ", ";
+    sql += k_insert_row;
+  }
+  return sql;
+}
+
+// Binds a value that outlives the statement's execution, without a copy.
+void bind_text(SQLite::Statement& s, int i, const std::optional<std::string>& v) {
+  if (v)
+    s.bindNoCopy(i, *v);
+  else
+    s.bind(i);
+}
+
+} // namespace
+
 ConsentWriter::ConsentWriter(Database& db, const WriteContext& ctx)
     : m_db(db), m_ctx(ctx), m_recorded_at(format_time(ctx.now)),
       m_same(db.sql(), "SELECT 1 FROM consent WHERE contact_id = ? AND purpose IS ? AND "
                        "channel IS ? AND action = ? AND at = ? AND proof IS ?"),
-      m_insert(db.sql(), "INSERT INTO consent (contact_id, purpose, channel, action, at, source, "
-                         "proof, token, recorded_at, digest, chain) "
-                         "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)") {
+      m_insert(db.sql(), insert_sql(1)) {
   SQLite::Statement last(db.sql(), "SELECT id, chain FROM consent ORDER BY id DESC LIMIT 1");
   if (last.executeStep()) {
     m_last_id = last.getColumn(0).getInt64();
     m_chain = last.getColumn(1).getString();
   }
+  m_pending.reserve(k_rows_per_insert);
+}
+
+ConsentWriter::~ConsentWriter() = default;
+
+bool ConsentWriter::known(std::int64_t contact_id, const Entry& e) {
+  // Entries are deduplicated on (contact, purpose, channel, action, time,
+  // proof), so a repeated command or import adds nothing.
+  for (const auto& p : m_pending)
+    if (p.contact_id == contact_id && p.at == e.at && p.action == e.action &&
+        p.purpose == e.purpose && p.channel == e.channel && p.proof == e.proof)
+      return true;
+  m_same.reset();
+  m_same.bind(1, contact_id);
+  bind_text(m_same, 2, e.purpose);
+  bind_text(m_same, 3, e.channel);
+  m_same.bindNoCopy(4, e.action);
+  m_same.bindNoCopy(5, e.at);
+  bind_text(m_same, 6, e.proof);
+  return m_same.executeStep();
+}
+
+ConsentWriter::Entry ConsentWriter::entry_of(std::int64_t contact_id,
+                                             const ConsentChange& change) const {
+  Entry e;
+  e.contact_id = contact_id;
+  e.purpose = change.purpose;
+  e.channel = change.channel;
+  e.action = change.action;
+  e.at = change.at ? format_time(*change.at) : m_recorded_at;
+  e.source = change.source ? *change.source : m_ctx.source;
+  e.proof = change.proof;
+  return e;
+}
+
+void ConsentWriter::chain(Entry& e) {
+  e.digest = sha256_hex(
+      digest_content(e.contact_id, e.purpose, e.channel, e.action, e.at, e.source, e.proof));
+  m_chain = chain_of(m_chain, e.digest);
+  e.chain = m_chain;
+}
+
+void ConsentWriter::bind_entry(SQLite::Statement& s, int first, const Entry& e) {
+  s.bind(first, e.contact_id);
+  bind_text(s, first + 1, e.purpose);
+  bind_text(s, first + 2, e.channel);
+  s.bindNoCopy(first + 3, e.action);
+  s.bindNoCopy(first + 4, e.at);
+  s.bindNoCopy(first + 5, e.source);
+  bind_text(s, first + 6, e.proof);
+  bind_text(s, first + 7, e.token);
+  s.bindNoCopy(first + 8, m_recorded_at);
+  s.bindNoCopy(first + 9, e.digest);
+  s.bindNoCopy(first + 10, e.chain);
 }
 
 std::optional<std::int64_t> ConsentWriter::append(std::int64_t contact_id,
                                                   const ConsentChange& change,
                                                   const std::optional<std::string>& token_hash) {
-  const std::string at = change.at ? format_time(*change.at) : m_recorded_at;
-  const std::string& source = change.source ? *change.source : m_ctx.source;
-  auto bind_opt = [](SQLite::Statement& s, int i, const std::optional<std::string>& v) {
-    if (v)
-      s.bind(i, *v);
-    else
-      s.bind(i);
-  };
-  // Entries are deduplicated on (contact, purpose, channel, action, time,
-  // proof), so a repeated command or import adds nothing.
-  m_same.reset();
-  m_same.bind(1, contact_id);
-  bind_opt(m_same, 2, change.purpose);
-  bind_opt(m_same, 3, change.channel);
-  m_same.bind(4, change.action);
-  m_same.bind(5, at);
-  bind_opt(m_same, 6, change.proof);
-  if (m_same.executeStep())
+  flush();
+  Entry e = entry_of(contact_id, change);
+  if (known(contact_id, e))
     return std::nullopt;
-
-  const std::string digest = sha256_hex(digest_content(contact_id, change.purpose, change.channel,
-                                                       change.action, at, source, change.proof));
-  m_chain = chain_of(m_chain, digest);
+  e.token = token_hash;
+  chain(e);
   m_insert.reset();
-  m_insert.bind(1, contact_id);
-  bind_opt(m_insert, 2, change.purpose);
-  bind_opt(m_insert, 3, change.channel);
-  m_insert.bind(4, change.action);
-  m_insert.bind(5, at);
-  m_insert.bind(6, source);
-  bind_opt(m_insert, 7, change.proof);
-  bind_opt(m_insert, 8, token_hash);
-  m_insert.bind(9, m_recorded_at);
-  m_insert.bind(10, digest);
-  m_insert.bind(11, m_chain);
+  bind_entry(m_insert, 1, e);
   m_insert.exec();
   m_last_id = m_db.sql().getLastInsertRowid();
   m_dirty = true;
-
   return m_last_id;
 }
 
+bool ConsentWriter::add(std::int64_t contact_id, const ConsentChange& change) {
+  Entry e = entry_of(contact_id, change);
+  if (known(contact_id, e))
+    return false;
+  chain(e);
+  m_pending.push_back(std::move(e));
+  m_dirty = true;
+  if (m_pending.size() == k_rows_per_insert)
+    flush();
+  return true;
+}
+
+void ConsentWriter::flush() {
+  if (m_pending.empty())
+    return;
+  // Many rows per INSERT: SQLite then reads and writes the AUTOINCREMENT
+  // sequence and sets up the statement once for all of them.
+  SQLite::Statement* s = &m_insert;
+  if (m_pending.size() == k_rows_per_insert) {
+    if (!m_insert_many)
+      m_insert_many = std::make_unique<SQLite::Statement>(m_db.sql(), insert_sql(k_rows_per_insert));
+    s = m_insert_many.get();
+  }
+  std::size_t done = 0;
+  while (done < m_pending.size()) {
+    s->reset();
+    const std::size_t rows = s == &m_insert ? 1 : k_rows_per_insert;
+    for (std::size_t i = 0; i < rows; ++i)
+      bind_entry(*s, static_cast<int>(i * 11 + 1), m_pending[done + i]);
+    s->exec();
+    done += rows;
+  }
+  m_last_id = m_db.sql().getLastInsertRowid();
+  m_pending.clear();
+}
+
 void ConsentWriter::finish() {
+  flush();
   if (!m_dirty)
     return;
   SQLite::Statement head(m_db.sql(), "INSERT INTO meta (key, value) VALUES ('consent_head', ?) "

@@ -14,6 +14,8 @@
 
 #include <SQLiteCpp/SQLiteCpp.h>
 
+#include "prefetch.hpp"
+
 namespace crm {
 
 namespace {
@@ -42,48 +44,142 @@ std::optional<std::string> value(const InputRecord& record, std::optional<std::s
 
 struct DryRunDone {};
 
-// Finds contacts by one kind of reference with one prepared statement.
-class RefLookup {
-public:
-  RefLookup(Database& db, std::string_view kind, std::string country)
-      : m_kind(kind), m_country(std::move(country)), m_query(db.sql(), sql_for(kind)) {}
+// The SQL that finds a contact by one kind of reference.
+std::string lookup_sql(std::string_view kind) {
+  if (kind == "email")
+    return "SELECT id FROM contact WHERE email_norm = ? LIMIT 2";
+  if (kind == "external_id")
+    return "SELECT id FROM contact WHERE external_id = ?";
+  if (kind == "phone")
+    return "SELECT id FROM contact WHERE phone = ? LIMIT 2";
+  return "SELECT id FROM contact WHERE id = ?";
+}
 
-  std::optional<std::int64_t> find(const std::string& ref) {
-    m_query.reset();
-    if (m_kind == "contact_id" || m_kind == "id") {
-      std::int64_t id = 0;
-      auto [end, ec] = std::from_chars(ref.data(), ref.data() + ref.size(), id);
-      if (ec != std::errc() || end != ref.data() + ref.size())
-        throw Error(Exit::data, fmt::format("invalid contact id '{}'", ref));
-      m_query.bind(1, id);
-    } else if (m_kind == "email") {
-      m_query.bind(1, email_match_key(normalize_email_display(ref)));
-    } else if (m_kind == "phone") {
-      m_query.bind(1, normalize_phone(ref, m_country));
-    } else {
-      m_query.bind(1, ref);
-    }
-    if (!m_query.executeStep())
-      return std::nullopt;
-    std::int64_t id = m_query.getColumn(0).getInt64();
-    if (m_query.executeStep())
-      throw Error(Exit::data, fmt::format("{} '{}' matches several contacts", m_kind, ref));
-    return id;
+// A row read, checked and normalised, ready to be written; or the reason it
+// is not.
+struct ConsentRow {
+  InputRecord record;
+  std::string reject;
+  std::string ref;             // as given, for messages
+  std::string key;             // normalised for the lookup
+  std::int64_t id = 0;         // the key, when it is a contact id
+  ConsentChange change;
+};
+
+// Reads and checks the rows (on the prefetcher's thread): the columns are
+// looked up after the first record, as json and ndjson name them while they
+// are read.
+class ConsentRows {
+public:
+  ConsentRows(RecordReader& reader, std::span<const Purpose> purposes, std::string country)
+      : m_reader(reader), m_purposes(purposes), m_country(std::move(country)) {}
+
+  // The kind of reference of the input (contact_id, id, email, external_id
+  // or phone); known once the first row was read.
+  std::string_view ref_kind() const { return m_ref_kind; }
+
+  bool fill(ConsentRow& row) {
+    if (!m_reader.next(row.record))
+      return false;
+    if (!m_columns_known)
+      find_columns();
+    prepare(row);
+    return true;
   }
 
 private:
-  static std::string sql_for(std::string_view kind) {
-    if (kind == "email")
-      return "SELECT id FROM contact WHERE email_norm = ? LIMIT 2";
-    if (kind == "external_id")
-      return "SELECT id FROM contact WHERE external_id = ?";
-    if (kind == "phone")
-      return "SELECT id FROM contact WHERE phone = ? LIMIT 2";
-    return "SELECT id FROM contact WHERE id = ?";
+  void find_columns() {
+    static constexpr std::array<std::string_view, 5> k_refs = {"contact_id", "id", "email",
+                                                               "external_id", "phone"};
+    for (auto name : k_refs)
+      if (auto c = column(m_reader, name)) {
+        m_ref = c;
+        m_ref_kind = name;
+        break;
+      }
+    if (!m_ref)
+      throw Error(Exit::data, "consent import: the input names no contact",
+                  "give a column contact_id, id, email, external_id or phone");
+    m_purpose = column(m_reader, "purpose");
+    m_action = column(m_reader, "action");
+    for (auto [c, name] : {std::pair{m_purpose, "purpose"}, std::pair{m_action, "action"}})
+      if (!c)
+        throw Error(Exit::data, fmt::format("consent import: the input has no column '{}'", name));
+    m_channel = column(m_reader, "channel");
+    m_at = column(m_reader, "at");
+    m_source = column(m_reader, "source");
+    m_proof = column(m_reader, "proof");
+    m_columns_known = true;
   }
-  std::string m_kind;
+
+  void prepare(ConsentRow& row) {
+    row.reject.clear();
+    const InputRecord& record = row.record;
+    if (!record.error.empty()) {
+      row.reject = record.error;
+      return;
+    }
+    auto ref = value(record, m_ref);
+    if (!ref) {
+      row.reject = "no contact";
+      return;
+    }
+    row.ref = std::move(*ref);
+    try {
+      normalize_ref(row);
+    } catch (const Error& e) {
+      if (e.code() != Exit::data)
+        throw;
+      row.reject = e.what();
+      return;
+    }
+    ConsentChange& change = row.change;
+    change.action = value(record, m_action).value_or("");
+    if (change.action != "grant" && change.action != "withdraw" && change.action != "object" &&
+        change.action != "request" && change.action != "confirm") {
+      row.reject = fmt::format("unknown action '{}' (grant, withdraw, object, request, confirm)",
+                               change.action);
+      return;
+    }
+    change.purpose = value(record, m_purpose);
+    change.channel = value(record, m_channel);
+    change.source = value(record, m_source);
+    change.proof = value(record, m_proof);
+    change.at.reset();
+    if (auto at = value(record, m_at)) {
+      change.at = parse_time(*at);
+      if (!change.at) {
+        row.reject = fmt::format("invalid time '{}'", *at);
+        return;
+      }
+    }
+    try {
+      validate_consent_change(m_purposes, change);
+    } catch (const Error& e) {
+      row.reject = e.what();
+    }
+  }
+
+  void normalize_ref(ConsentRow& row) const {
+    if (m_ref_kind == "contact_id" || m_ref_kind == "id") {
+      auto [end, ec] = std::from_chars(row.ref.data(), row.ref.data() + row.ref.size(), row.id);
+      if (ec != std::errc() || end != row.ref.data() + row.ref.size())
+        throw Error(Exit::data, fmt::format("invalid contact id '{}'", row.ref));
+    } else if (m_ref_kind == "email") {
+      row.key = email_match_key(normalize_email_display(row.ref));
+    } else if (m_ref_kind == "phone") {
+      row.key = normalize_phone(row.ref, m_country);
+    } else {
+      row.key = row.ref;
+    }
+  }
+
+  RecordReader& m_reader;
+  std::span<const Purpose> m_purposes;
   std::string m_country;
-  SQLite::Statement m_query;
+  bool m_columns_known = false;
+  std::string_view m_ref_kind;
+  std::optional<std::size_t> m_ref, m_purpose, m_action, m_channel, m_at, m_source, m_proof;
 };
 
 } // namespace
@@ -93,79 +189,44 @@ ConsentImportSummary import_consents(Database& db, RecordReader& reader,
                                      const ConsentImportOptions& options, const WriteContext& ctx,
                                      RejectSink& rejects) {
   ConsentImportSummary summary;
-  InputRecord record;
-  bool more = reader.next(record);
-  // json and ndjson name their columns as they are read, so the columns are
-  // looked up after the first record.
-  static constexpr std::array<std::pair<std::string_view, std::string_view>, 5> k_refs = {
-      {{"contact_id", ""}, {"id", ""}, {"email", ""}, {"external_id", "ext:"}, {"phone", "tel:"}}};
-  std::optional<std::size_t> ref_column;
-  std::string_view ref_kind;
-  for (const auto& [name, prefix] : k_refs)
-    if (auto c = column(reader, name)) {
-      ref_column = c;
-      ref_kind = name;
-      break;
-    }
-  ConsentWriter* writer = nullptr;
-  RefLookup* lookup = nullptr;
-  if (more && !ref_column)
-    throw Error(Exit::data, "consent import: the input names no contact",
-                "give a column contact_id, id, email, external_id or phone");
-  auto purpose_column = column(reader, "purpose");
-  auto action_column = column(reader, "action");
-  for (auto [c, name] : {std::pair{purpose_column, "purpose"}, std::pair{action_column, "action"}})
-    if (more && !c)
-      throw Error(Exit::data, fmt::format("consent import: the input has no column '{}'", name));
-  auto channel_column = column(reader, "channel");
-  auto at_column = column(reader, "at");
-  auto source_column = column(reader, "source");
-  auto proof_column = column(reader, "proof");
+  ConsentRows rows(reader, purposes, ctx.default_country);
+  // json is read whole and vCard is no consent format: only the delimited
+  // formats are worth a second thread.
+  const bool threaded = reader.format() == InputFormat::csv || reader.format() == InputFormat::tsv;
+  Prefetcher<ConsentRow> source([&](ConsentRow& row) { return rows.fill(row); },
+                                threaded ? Prefetcher<ConsentRow>::Threading::yes
+                                         : Prefetcher<ConsentRow>::Threading::no);
+  ConsentRow* row = source.next();
+  if (!row)
+    return summary;
 
   auto reject = [&](std::string_view reason) {
     ++summary.rejected;
-    rejects.reject(reader, record, reason);
+    rejects.reject(reader, row->record, reason);
     if (options.max_rejects && summary.rejected > *options.max_rejects)
       throw Error(Exit::data,
                   fmt::format("more than {} rejected rows; nothing of this batch was imported",
                               *options.max_rejects),
                   "the rejected rows are listed above or in the --rejects file");
   };
+  const std::string_view kind = rows.ref_kind();
+  const bool by_id = kind == "contact_id" || kind == "id";
+  ConsentWriter* writer = nullptr;
+  SQLite::Statement* lookup = nullptr;
   auto one_row = [&] {
-    if (!record.error.empty())
-      return reject(record.error);
-    auto ref = value(record, ref_column);
-    if (!ref)
-      return reject("no contact");
-    std::optional<std::int64_t> id;
-    try {
-      id = lookup->find(*ref);
-    } catch (const Error& e) {
-      return reject(e.what());
-    }
-    if (!id)
-      return reject(fmt::format("no contact '{}'", *ref));
-    ConsentChange change;
-    change.action = value(record, action_column).value_or("");
-    if (change.action != "grant" && change.action != "withdraw" && change.action != "object" &&
-        change.action != "request" && change.action != "confirm")
-      return reject(fmt::format("unknown action '{}' (grant, withdraw, object, request, confirm)",
-                                change.action));
-    change.purpose = value(record, purpose_column);
-    change.channel = value(record, channel_column);
-    change.source = value(record, source_column);
-    change.proof = value(record, proof_column);
-    if (auto at = value(record, at_column)) {
-      change.at = parse_time(*at);
-      if (!change.at)
-        return reject(fmt::format("invalid time '{}'", *at));
-    }
-    try {
-      validate_consent_change(purposes, change);
-    } catch (const Error& e) {
-      return reject(e.what());
-    }
-    if (writer->append(*id, change, std::nullopt))
+    if (!row->reject.empty())
+      return reject(row->reject);
+    lookup->reset();
+    if (by_id)
+      lookup->bind(1, row->id);
+    else
+      lookup->bind(1, row->key);
+    if (!lookup->executeStep())
+      return reject(fmt::format("no contact '{}'", row->ref));
+    const std::int64_t id = lookup->getColumn(0).getInt64();
+    if (lookup->executeStep())
+      return reject(fmt::format("{} '{}' matches several contacts", kind, row->ref));
+    if (writer->add(id, row->change))
       ++summary.added;
     else
       ++summary.unchanged;
@@ -186,17 +247,17 @@ ConsentImportSummary import_consents(Database& db, RecordReader& reader,
     }
   } restore{db, cache_before};
   try {
-    while (more) {
+    while (row) {
       db.write([&] {
         ConsentWriter batch_writer(db, ctx);
-        RefLookup batch_lookup(db, ref_kind, ctx.default_country);
+        SQLite::Statement batch_lookup(db.sql(), lookup_sql(kind));
         writer = &batch_writer;
         lookup = &batch_lookup;
         std::size_t n = 0;
-        while (more && (options.batch == 0 || n < options.batch || options.dry_run)) {
+        while (row && (options.batch == 0 || n < options.batch || options.dry_run)) {
           one_row();
           ++n;
-          more = reader.next(record);
+          row = source.next();
         }
         batch_writer.finish();
         if (options.dry_run)

@@ -157,3 +157,12 @@ TEST_CASE("parse_rate rejects malformed rates") {
     CHECK_FALSE(crm::parse_rate(bad));
   }
 }
+
+TEST_CASE("format_time writes every field with leading zeros, fractions dropped") {
+  CHECK(round_trip("0001-01-01T00:00:00Z") == "0001-01-01T00:00:00Z");
+  CHECK(round_trip("1970-01-01T00:00:00Z") == "1970-01-01T00:00:00Z");
+  CHECK(round_trip("1969-12-31T23:59:59Z") == "1969-12-31T23:59:59Z");
+  CHECK(round_trip("2024-02-29T07:08:09.999Z") == "2024-02-29T07:08:09Z");
+  CHECK(round_trip("9999-12-31T23:59:59Z") == "9999-12-31T23:59:59Z");
+  CHECK(round_trip("2026-11-22T09:30:00+01:00") == "2026-11-22T08:30:00Z");
+}
