@@ -17,6 +17,7 @@
 #include <exception>
 #include <map>
 #include <mutex>
+#include <memory>
 #include <thread>
 
 namespace crm {
@@ -254,12 +255,11 @@ public:
   EventImporter(Database& db, RecordReader& reader, const EventImportOptions& options,
                 const JourneySettings& journey, const WriteContext& ctx, RejectSink& rejects)
       : m_reader(reader), m_options(options), m_journey(journey), m_ctx(ctx), m_rejects(rejects),
-        m_insert(db.sql(), "INSERT INTO event (contact_id, touchpoint, channel, phase, at, "
-                           "amount, rating, campaign, attrs, batch_id) VALUES (?, ?, ?, ?, ?, ?, "
-                           "?, ?, ?, ?)"),
-        m_by_id(db.sql(), "SELECT id FROM contact WHERE id = ?"),
+        m_db(db), m_by_id(db.sql(), "SELECT id FROM contact WHERE id = ?"),
         m_by_external_id(db.sql(), "SELECT id FROM contact WHERE external_id = ?"),
-        m_by_email(db.sql(), "SELECT id FROM contact WHERE email_norm = ? ORDER BY id LIMIT 1") {}
+        m_by_email(db.sql(), "SELECT id FROM contact WHERE email_norm = ? ORDER BY id LIMIT 1") {
+    m_pending.reserve(k_rows_per_insert);
+  }
 
   void set_batch(std::int64_t id) { m_summary.batch_id = id; }
   EventImportSummary summary() const {
@@ -274,14 +274,17 @@ public:
     std::size_t n = 0;
     while (limit == 0 || n < limit) {
       m_record = m_queue.next();
-      if (m_record == nullptr)
+      if (m_record == nullptr) {
+        flush();
         return false;
+      }
       ++n;
       ++m_rows;
       write_row();
       if (progress && (m_rows & 0x3FF) == 0)
         progress(m_rows);
     }
+    flush();
     return true;
   }
 
@@ -434,56 +437,111 @@ private:
         throw;
       return reject(error.what());
     }
+    m_pending.push_back(std::move(e));
+    m_pending_known.push_back(known == KnownTouchpoint::yes);
+    if (m_pending.size() == k_rows_per_insert)
+      flush();
+  }
+
+  static std::string insert_sql(std::size_t rows, bool returning) {
+    // An event stored already (a file imported again) is ignored by the
+    // identity index, which is cheaper than a look first. The rows are
+    // checked before (make_event), so the identity index is the only
+    // constraint IGNORE can meet.
+    std::string sql = "INSERT OR IGNORE INTO event (contact_id, touchpoint, channel, phase, at, "
+                      "amount, rating, campaign, attrs, batch_id) VALUES ";
+    for (std::size_t i = 0; i < rows; ++i)
+      sql += i == 0 ? "(?, ?, ?, ?, ?, ?, ?, ?, ?, ?)" : ", (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)";
+    if (returning)
+      sql += " RETURNING touchpoint";
+    return sql;
+  }
+
+  SQLite::Statement& statement(std::size_t rows, bool returning) {
+    auto& slot = m_statements[rows == 1 ? 0 : 1][returning ? 1 : 0];
+    if (!slot)
+      slot = std::make_unique<SQLite::Statement>(m_db.sql(), insert_sql(rows, returning));
+    return *slot;
+  }
+
+  // Writes the pending events, many per INSERT: SQLite then reads and
+  // writes the AUTOINCREMENT sequence and sets up the statement once for
+  // all of them. Events of unknown touchpoints are counted as they are
+  // stored (RETURNING), so that a file imported again warns of nothing.
+  void flush() {
+    const std::size_t rows = m_pending.size() == k_rows_per_insert ? k_rows_per_insert : 1;
+    for (std::size_t done = 0; done < m_pending.size(); done += rows) {
+      bool unknown = false;
+      for (std::size_t i = done; i < done + rows; ++i)
+        unknown = unknown || !m_pending_known[i];
+      SQLite::Statement& insert = statement(rows, unknown);
+      insert.reset();
+      for (std::size_t i = 0; i < rows; ++i)
+        bind(insert, static_cast<int>(i * 10), m_pending[done + i]);
+      std::size_t inserted = 0;
+      if (unknown) {
+        while (insert.executeStep()) {
+          ++inserted;
+          const char* touchpoint = insert.getColumn(0).getText();
+          for (std::size_t i = done; i < done + rows; ++i)
+            if (!m_pending_known[i] && m_pending[i].touchpoint == touchpoint) {
+              ++m_unknown[m_pending[i].touchpoint];
+              break;
+            }
+        }
+      } else {
+        insert.exec();
+        inserted = static_cast<std::size_t>(m_db.sql().getChanges());
+      }
+      m_summary.inserted += inserted;
+      m_summary.unchanged += rows - inserted;
+    }
+    m_pending.clear();
+    m_pending_known.clear();
+  }
+
+  // Binds one event as the ten parameters after `offset`.
+  void bind(SQLite::Statement& insert, int offset, const Event& e) {
     auto text = [&](int index, const std::optional<std::string>& v) {
       if (v)
-        m_insert.bindNoCopy(index, *v);
+        insert.bindNoCopy(offset + index, *v);
       else
-        m_insert.bind(index);
+        insert.bind(offset + index);
     };
     auto number = [&](int index, const std::optional<std::int64_t>& v) {
       if (v)
-        m_insert.bind(index, *v);
+        insert.bind(offset + index, *v);
       else
-        m_insert.bind(index);
+        insert.bind(offset + index);
     };
-    m_insert.bind(1, e.contact_id);
-    m_insert.bindNoCopy(2, e.touchpoint);
+    insert.bind(offset + 1, e.contact_id);
+    insert.bindNoCopy(offset + 2, e.touchpoint);
     text(3, e.channel);
     text(4, e.phase);
-    m_insert.bindNoCopy(5, e.at);
+    insert.bindNoCopy(offset + 5, e.at);
     number(6, e.amount);
     number(7, e.rating);
     text(8, e.campaign);
-    m_insert.bindNoCopy(9, e.attrs);
+    insert.bindNoCopy(offset + 9, e.attrs);
     if (m_summary.batch_id > 0)
-      m_insert.bind(10, m_summary.batch_id);
+      insert.bind(offset + 10, m_summary.batch_id);
     else
-      m_insert.bind(10);
-    // An event stored already (a file imported again) fails the identity
-    // index, which is cheaper than a look first; the failed statement is
-    // undone whole, the AUTOINCREMENT counter included.
-    const int rc = m_insert.tryExecuteStep();
-    if (rc == SQLITE_DONE) {
-      m_insert.reset();
-      ++m_summary.inserted;
-      if (known == KnownTouchpoint::no)
-        ++m_unknown[e.touchpoint];
-      return;
-    }
-    const int extended = m_insert.getExtendedErrorCode();
-    const std::string message = m_insert.getErrorMsg();
-    m_insert.tryReset();
-    if (extended != SQLITE_CONSTRAINT_UNIQUE)
-      throw SQLite::Exception(message, rc);
-    ++m_summary.unchanged;
+      insert.bind(offset + 10);
   }
+
+  static constexpr std::size_t k_rows_per_insert = 64;
 
   RecordReader& m_reader;
   const EventImportOptions& m_options;
   const JourneySettings& m_journey;
   WriteContext m_ctx;
   RejectSink& m_rejects;
-  SQLite::Statement m_insert, m_by_id, m_by_external_id, m_by_email;
+  Database& m_db;
+  SQLite::Statement m_by_id, m_by_external_id, m_by_email;
+  // [one row, many rows][plain, RETURNING], prepared when first needed
+  std::unique_ptr<SQLite::Statement> m_statements[2][2];
+  std::vector<Event> m_pending;
+  std::vector<bool> m_pending_known;
   simdjson::dom::parser m_json;
   std::vector<Target> m_targets;
   RecordQueue m_queue{m_reader};

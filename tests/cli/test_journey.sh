@@ -423,6 +423,28 @@ crm --config stages.toml journey stage --where 'id ='
 expect_status 65
 if [ "$(dump)" = "$before" ]; then ok; else fail "database changed"; fi
 
+begin "journey import of many rows counts duplicates and unknown touchpoints exactly"
+# 150 rows: written 64 to an INSERT, the rest one by one; rows 100-109
+# repeat rows 90-99 and every 7th time is a touchpoint the config lacks.
+python3 - >many.csv <<'PY'
+print("contact_id,touchpoint,at")
+for i in range(150):
+    j = i - 10 if 100 <= i < 110 else i
+    tp = "webinar" if j % 7 == 0 else "page_view"
+    print(f"1,{tp},2025-06-01T00:{j // 60:02}:{j % 60:02}Z")
+PY
+crm journey import many.csv
+expect_status 0
+expect_err_contains "touchpoints not in the config ([journey.touchpoints]): webinar (21)
+inserted 140, unchanged 10, rejected 0; batch"
+crm journey import many.csv
+expect_status 0
+expect_err_contains "inserted 0, unchanged 150, rejected 0; batch"
+case "$ERR" in *warning*) fail "a file imported again warns: $ERR" ;; *) ok ;; esac
+n=$(sqlite3 crm.db "SELECT count(*) FROM event WHERE at LIKE '2025-06-01%'")
+if [ "$n" = 140 ]; then ok; else fail "events: $n"; fi
+sqlite3 crm.db "DELETE FROM event WHERE at LIKE '2025-06-01%'"
+
 begin "journey map over generated data equals an independent computation"
 GEN="$HERE/../../../shared/data/gen_crm_data.py"
 [ -f "$GEN" ] || GEN="${CRM_SOURCE_DIR:-$HERE/../..}/../shared/data/gen_crm_data.py"
