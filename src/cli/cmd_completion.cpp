@@ -1,5 +1,6 @@
 #include "context.hpp"
 
+#include <crm/completion.hpp>
 #include <crm/error.hpp>
 
 #include <fmt/core.h>
@@ -22,6 +23,21 @@ void register_completion(CLI::App& command, Context& ctx) {
         ctx.out() << k_completion_zsh;
       else
         ctx.out() << k_completion_fish;
+      return 0;
+    };
+  });
+}
+
+void register_complete(CLI::App& command, Context& ctx) {
+  auto* cmd = &command;
+  auto kind = std::make_shared<std::string>();
+  cmd->add_option("kind", *kind, "purposes, channels, campaigns, models, reports, profiles, "
+                                 "touchpoints, phases or owners")
+      ->required();
+  cmd->callback([&ctx, kind] {
+    ctx.action = [&ctx, kind] {
+      for (const auto& word : completion_words(ctx.config(), *kind))
+        ctx.out() << word << '\n';
       return 0;
     };
   });

@@ -117,6 +117,8 @@ void register_consent(CLI::App& command, Context& ctx);
 void register_journey(CLI::App& command, Context& ctx);
 void register_config(CLI::App& command, Context& ctx);
 void register_completion(CLI::App& command, Context& ctx);
+// The hidden `crm __complete KIND` the completion scripts call.
+void register_complete(CLI::App& command, Context& ctx);
 void register_score(CLI::App& command, Context& ctx);
 void register_campaign(CLI::App& command, Context& ctx);
 

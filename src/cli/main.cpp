@@ -80,6 +80,8 @@ const Command k_commands[] = {
     {"completion", "Print the completion script for a shell", crm::cli::register_completion},
 };
 
+constexpr const char* k_complete = "__complete";
+
 // The command named on the command line (the first word that is not an
 // option or an option's value), if it is one of k_commands, and the word
 // after it (its subcommand, if it has them).
@@ -104,6 +106,8 @@ std::optional<std::string> selected_command(CLI::App& app, int argc, char** argv
     for (const auto& c : k_commands)
       if (word == c.name)
         command = word;
+    if (word == k_complete)
+      command = word;
     if (!command)
       return std::nullopt;
   }
@@ -160,6 +164,12 @@ int run(int argc, char** argv) {
     if (!selected || *selected == c.name)
       c.fill(*command, ctx);
   }
+
+  // Names for the completion scripts, from the config; not in the help.
+  auto* complete = app.add_subcommand(k_complete, "Names for the shell completions");
+  complete->group("");
+  if (!selected || *selected == k_complete)
+    crm::cli::register_complete(*complete, ctx);
 
   std::vector<std::string> help_topic;
   auto* help = app.add_subcommand("help", "Show the help of a command");
