@@ -31,8 +31,9 @@ void register_completion(CLI::App& command, Context& ctx) {
 void register_complete(CLI::App& command, Context& ctx) {
   auto* cmd = &command;
   auto kind = std::make_shared<std::string>();
-  cmd->add_option("kind", *kind, "purposes, channels, campaigns, models, reports, profiles, "
-                                 "touchpoints, phases or owners")
+  cmd->add_option("kind", *kind,
+                  "purposes, channels, campaigns, models, reports, profiles, "
+                  "touchpoints, phases or owners")
       ->required();
   cmd->callback([&ctx, kind] {
     ctx.action = [&ctx, kind] {

@@ -171,8 +171,8 @@ std::string format_time(TimePoint t) {
   const auto secs = floor<seconds>(t - day_start).count();
   const int year = int(ymd.year());
   if (year < 0 || year > 9999)
-    return fmt::format("{}T{:02}:{:02}:{:02}Z", format_date(day_start), secs / 3600,
-                       secs / 60 % 60, secs % 60);
+    return fmt::format("{}T{:02}:{:02}:{:02}Z", format_date(day_start), secs / 3600, secs / 60 % 60,
+                       secs % 60);
   std::string out = "0000-00-00T00:00:00Z";
   auto two = [&](std::size_t at, long long v) {
     out[at] = static_cast<char>('0' + v / 10);

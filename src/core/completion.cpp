@@ -17,9 +17,9 @@ namespace crm {
 
 namespace {
 
-constexpr std::array<std::string_view, 9> k_kinds = {
-    "purposes", "channels", "campaigns", "models", "reports",
-    "profiles", "touchpoints", "phases", "owners"};
+constexpr std::array<std::string_view, 9> k_kinds = {"purposes",    "channels", "campaigns",
+                                                     "models",      "reports",  "profiles",
+                                                     "touchpoints", "phases",   "owners"};
 
 // The keys of the table at `path` (e.g. {"import", "profiles"}).
 void add_keys(const Config& config, std::initializer_list<std::string_view> path,

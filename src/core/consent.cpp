@@ -336,7 +336,8 @@ void ConsentWriter::flush() {
   SQLite::Statement* s = &m_insert;
   if (m_pending.size() == k_rows_per_insert) {
     if (!m_insert_many)
-      m_insert_many = std::make_unique<SQLite::Statement>(m_db.sql(), insert_sql(k_rows_per_insert));
+      m_insert_many =
+          std::make_unique<SQLite::Statement>(m_db.sql(), insert_sql(k_rows_per_insert));
     s = m_insert_many.get();
   }
   std::size_t done = 0;

@@ -60,9 +60,9 @@ std::string lookup_sql(std::string_view kind) {
 struct ConsentRow {
   InputRecord record;
   std::string reject;
-  std::string ref;             // as given, for messages
-  std::string key;             // normalised for the lookup
-  std::int64_t id = 0;         // the key, when it is a contact id
+  std::string ref;     // as given, for messages
+  std::string key;     // normalised for the lookup
+  std::int64_t id = 0; // the key, when it is a contact id
   ConsentChange change;
 };
 

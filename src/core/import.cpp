@@ -8,17 +8,14 @@
 #include <sqlite3.h>
 
 #include "contact_store.hpp"
+#include "prefetch.hpp"
 
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/core.h>
 
 #include <algorithm>
 #include <array>
-#include <condition_variable>
-#include <deque>
 #include <exception>
-#include <mutex>
-#include <thread>
 #include <unordered_set>
 
 namespace crm {
@@ -200,85 +197,17 @@ struct PreparedRow {
 class RowSource {
 public:
   RowSource(RecordReader& reader, const ImportOptions& options, std::string default_country)
-      : m_reader(reader), m_options(options), m_default_country(std::move(default_country)) {
-    m_thread = std::thread([this] { produce(); });
-  }
-  ~RowSource() {
-    {
-      std::lock_guard lock(m_mutex);
-      m_stop = true;
-    }
-    m_changed.notify_all();
-    m_thread.join();
-  }
-  RowSource(const RowSource&) = delete;
-  RowSource& operator=(const RowSource&) = delete;
+      : m_reader(reader), m_options(options), m_default_country(std::move(default_country)) {}
 
   // The next row, or nullptr at the end. Rethrows what stopped the reader.
-  PreparedRow* next() {
-    if (m_index == m_current.size()) {
-      std::unique_lock lock(m_mutex);
-      if (!m_current.empty())
-        m_free.push_back(std::move(m_current));
-      m_current.clear();
-      m_index = 0;
-      m_changed.notify_all();
-      m_changed.wait(lock, [&] { return !m_ready.empty() || m_done; });
-      if (m_ready.empty()) {
-        if (m_error)
-          std::rethrow_exception(m_error);
-        return nullptr;
-      }
-      m_current = std::move(m_ready.front());
-      m_ready.pop_front();
-      m_changed.notify_all();
-    }
-    return &m_current[m_index++];
-  }
+  PreparedRow* next() { return m_rows.next(); }
 
 private:
-  static constexpr std::size_t k_chunk = 256;
-  static constexpr std::size_t k_chunks_ahead = 16;
-
-  void produce() {
-    try {
-      std::vector<PreparedRow> chunk;
-      bool more = true;
-      while (more) {
-        {
-          std::unique_lock lock(m_mutex);
-          m_changed.wait(lock, [&] { return m_ready.size() < k_chunks_ahead || m_stop; });
-          if (m_stop)
-            return;
-          if (!m_free.empty()) {
-            chunk = std::move(m_free.back());
-            m_free.pop_back();
-          }
-        }
-        chunk.resize(k_chunk);
-        std::size_t n = 0;
-        while (n < k_chunk) {
-          if (!m_reader.next(chunk[n].record)) {
-            more = false;
-            break;
-          }
-          prepare(chunk[n]);
-          ++n;
-        }
-        chunk.resize(n);
-        std::lock_guard lock(m_mutex);
-        if (n > 0)
-          m_ready.push_back(std::move(chunk));
-        chunk.clear();
-        m_changed.notify_all();
-      }
-    } catch (...) {
-      std::lock_guard lock(m_mutex);
-      m_error = std::current_exception();
-    }
-    std::lock_guard lock(m_mutex);
-    m_done = true;
-    m_changed.notify_all();
+  bool fill(PreparedRow& row) {
+    if (!m_reader.next(row.record))
+      return false;
+    prepare(row);
+    return true;
   }
 
   void prepare(PreparedRow& row) {
@@ -404,17 +333,9 @@ private:
   ContactChanges m_changes;
   std::optional<ProfileMapper> m_mapper;
   ProfileRow m_profile_row;
-
-  std::mutex m_mutex;
-  std::condition_variable m_changed;
-  std::deque<std::vector<PreparedRow>> m_ready;
-  std::vector<std::vector<PreparedRow>> m_free;
-  std::vector<PreparedRow> m_current; // consumer's chunk
-  std::size_t m_index = 0;
-  bool m_done = false;
-  bool m_stop = false;
-  std::exception_ptr m_error;
-  std::thread m_thread;
+  // Declared last: its thread uses the members above.
+  Prefetcher<PreparedRow> m_rows{[this](PreparedRow& row) { return fill(row); },
+                                 Prefetcher<PreparedRow>::Threading::yes};
 };
 
 class Importer {

@@ -4,6 +4,7 @@
 #include <crm/normalize.hpp>
 
 #include "contact_store.hpp"
+#include "prefetch.hpp"
 
 #include <SQLiteCpp/Transaction.h>
 #include <fmt/core.h>
@@ -12,13 +13,9 @@
 
 #include <algorithm>
 #include <charconv>
-#include <condition_variable>
-#include <deque>
 #include <exception>
 #include <map>
-#include <mutex>
 #include <memory>
-#include <thread>
 
 namespace crm {
 
@@ -146,109 +143,6 @@ std::string too_many_rejects(std::size_t max) {
   return fmt::format("too many rejected rows: more than {} (--max-rejects); nothing was imported",
                      max);
 }
-
-// Reads records on a second thread while the importer's thread writes to
-// SQLite, for csv and tsv (their columns are fixed by the header, so the
-// importer may read them meanwhile); other formats are read in line.
-// Records come out in input order.
-class RecordQueue {
-public:
-  RecordQueue(RecordReader& reader)
-      : m_reader(reader),
-        m_threaded(reader.format() == InputFormat::csv || reader.format() == InputFormat::tsv) {
-    if (m_threaded)
-      m_thread = std::thread([this] { produce(); });
-  }
-  ~RecordQueue() {
-    if (!m_threaded)
-      return;
-    {
-      std::lock_guard lock(m_mutex);
-      m_stop = true;
-    }
-    m_changed.notify_all();
-    m_thread.join();
-  }
-  RecordQueue(const RecordQueue&) = delete;
-  RecordQueue& operator=(const RecordQueue&) = delete;
-
-  // The next record, or nullptr at the end; rethrows what stopped the reader.
-  const InputRecord* next() {
-    if (!m_threaded)
-      return m_reader.next(m_single) ? &m_single : nullptr;
-    if (m_index == m_current.size()) {
-      std::unique_lock lock(m_mutex);
-      if (!m_current.empty())
-        m_free.push_back(std::move(m_current));
-      m_current.clear();
-      m_index = 0;
-      m_changed.notify_all();
-      m_changed.wait(lock, [&] { return !m_ready.empty() || m_done; });
-      if (m_ready.empty()) {
-        if (m_error)
-          std::rethrow_exception(m_error);
-        return nullptr;
-      }
-      m_current = std::move(m_ready.front());
-      m_ready.pop_front();
-      m_changed.notify_all();
-    }
-    return &m_current[m_index++];
-  }
-
-private:
-  static constexpr std::size_t k_chunk = 512;
-  static constexpr std::size_t k_chunks_ahead = 8;
-
-  void produce() {
-    try {
-      std::vector<InputRecord> chunk;
-      bool more = true;
-      while (more) {
-        {
-          std::unique_lock lock(m_mutex);
-          m_changed.wait(lock, [&] { return m_ready.size() < k_chunks_ahead || m_stop; });
-          if (m_stop)
-            return;
-          if (!m_free.empty()) {
-            chunk = std::move(m_free.back());
-            m_free.pop_back();
-          }
-        }
-        chunk.resize(k_chunk);
-        std::size_t n = 0;
-        while (n < k_chunk && (more = m_reader.next(chunk[n])))
-          ++n;
-        chunk.resize(n);
-        std::lock_guard lock(m_mutex);
-        if (n > 0)
-          m_ready.push_back(std::move(chunk));
-        chunk.clear();
-        m_changed.notify_all();
-      }
-    } catch (...) {
-      std::lock_guard lock(m_mutex);
-      m_error = std::current_exception();
-    }
-    std::lock_guard lock(m_mutex);
-    m_done = true;
-    m_changed.notify_all();
-  }
-
-  RecordReader& m_reader;
-  bool m_threaded;
-  InputRecord m_single;
-  std::mutex m_mutex;
-  std::condition_variable m_changed;
-  std::deque<std::vector<InputRecord>> m_ready;
-  std::vector<std::vector<InputRecord>> m_free;
-  std::vector<InputRecord> m_current; // the importer's chunk
-  std::size_t m_index = 0;
-  bool m_done = false;
-  bool m_stop = false;
-  std::exception_ptr m_error;
-  std::thread m_thread;
-};
 
 class EventImporter {
 public:
@@ -544,7 +438,14 @@ private:
   std::vector<bool> m_pending_known;
   simdjson::dom::parser m_json;
   std::vector<Target> m_targets;
-  RecordQueue m_queue{m_reader};
+  // csv and tsv are read on a second thread (their columns are fixed by the
+  // header, so the importer may read them meanwhile); other formats in line.
+  Prefetcher<InputRecord> m_queue{[this](InputRecord& record) { return m_reader.next(record); },
+                                  m_reader.format() == InputFormat::csv ||
+                                          m_reader.format() == InputFormat::tsv
+                                      ? Prefetcher<InputRecord>::Threading::yes
+                                      : Prefetcher<InputRecord>::Threading::no,
+                                  512, 8};
   const InputRecord* m_record = nullptr;
   EventFields m_fields;
   Slot m_last_slot = Slot::ignore;
