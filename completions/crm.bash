@@ -2,7 +2,9 @@
 # shellcheck shell=bash
 #
 # Load it with `source <(crm completion bash)`, or install it as
-# bash-completion/completions/crm. It is static: it never runs crm.
+# bash-completion/completions/crm. Names from the config (purposes,
+# channels, campaigns, reports, profiles, touchpoints, phases, owners) come
+# from `crm __complete KIND`, run with the --config/--db of the line.
 
 # Options that take a value, of every command (global ones included).
 _crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param --purpose --channel --proof --at --label --consent-purpose --consent-channel --phase --amount --rating --campaign --min-ratings --phases --by --model --window --run-id "
@@ -78,6 +80,12 @@ _crm_list() {
   compopt -o nospace 2>/dev/null
 }
 
+# _crm_names KIND: completes the names of KIND the config has; $crm and
+# $config are those of the command line.
+_crm_names() {
+  mapfile -t COMPREPLY < <(compgen -W "$("$crm" "${config[@]}" __complete "$1" 2>/dev/null)" -- "$cur")
+}
+
 _crm_files() {
   mapfile -t COMPREPLY < <(compgen -f -- "$1")
   compopt -o filenames 2>/dev/null
@@ -122,6 +130,14 @@ _crm() {
     esac
   done
   local cmd="${path[0]:-}" sub="${path[1]:-}"
+  # The binary and config this line uses, for _crm_names.
+  local crm="${COMP_WORDS[0]}"
+  local -a config=()
+  for ((i = 1; i < cword; i++)); do
+    case "${COMP_WORDS[i]}" in
+      --config | --db) [[ ${COMP_WORDS[i + 1]:-} != "=" ]] && config+=("${COMP_WORDS[i]}" "${COMP_WORDS[i + 1]:-}") ;;
+    esac
+  done
 
   case "$prev" in
     --db | --config | --rejects | -o | --output)
@@ -141,8 +157,27 @@ _crm() {
       return
       ;;
     --profile)
-      # The built-in profiles; those of the config are named like them.
-      mapfile -t COMPREPLY < <(compgen -W "google google-legacy outlook outlook-de outlook-com thunderbird mailchimp hubspot" -- "$cur")
+      _crm_names profiles
+      return
+      ;;
+    --purpose | --consent-purpose)
+      _crm_names purposes
+      return
+      ;;
+    --channel | --consent-channel)
+      _crm_names channels
+      return
+      ;;
+    --campaign)
+      _crm_names campaigns
+      return
+      ;;
+    --phase)
+      _crm_names phases
+      return
+      ;;
+    --owner)
+      _crm_names owners
       return
       ;;
     --by)
@@ -164,7 +199,7 @@ _crm() {
       mapfile -t COMPREPLY < <(compgen -W "round_robin least_loaded" -- "$cur")
       return
       ;;
-    --encoding | --delimiter | --map | --max-rejects | --batch | --due | --due-before | --channel | --phase | --at | --amount | --rating | --campaign | --min-ratings | --phases)
+    --encoding | --delimiter | --map | --max-rejects | --batch | --due | --due-before | --at | --amount | --rating | --min-ratings | --phases)
       return
       ;;
     -f | --format)
@@ -219,10 +254,10 @@ _crm() {
     --from | --to | --param)
       return
       ;;
-    --purpose | --proof | --consent-purpose | --consent-channel)
+    --proof)
       return
       ;;
-    --now | --where | --limit | --attr | --tag | --external-id | --email | --phone | --first-name | --last-name | --company | --street | --postcode | --city | --country | --birthdate | --stage | --owner | --source)
+    --now | --where | --limit | --attr | --tag | --external-id | --email | --phone | --first-name | --last-name | --company | --street | --postcode | --city | --country | --birthdate | --stage | --source)
       return
       ;;
   esac
@@ -259,10 +294,13 @@ _crm() {
           mapfile -t COMPREPLY < <(compgen -W "add list done" -- "$cur")
           ;;
         "export report")
-          mapfile -t COMPREPLY < <(compgen -W "summary abc rfm consent-coverage" -- "$cur")
+          _crm_names reports
           ;;
         "score run" | "score list")
-          mapfile -t COMPREPLY < <(compgen -W "rfm abc lead nps churn" -- "$cur")
+          _crm_names models
+          ;;
+        "campaign show" | "campaign select")
+          _crm_names campaigns
           ;;
         help\ *)
           mapfile -t COMPREPLY < <(compgen -W "$(_crm_subcommands "$sub")" -- "$cur")

@@ -1,4 +1,6 @@
-# fish completion for crm. Static: it never runs crm.
+# fish completion for crm. Names from the config (purposes, channels,
+# campaigns, reports, profiles, touchpoints, phases, owners) come from
+# `crm __complete KIND`, run with the --config/--db of the line.
 #
 # Install it as fish/vendor_completions.d/crm.fish, or load it by hand with
 # `crm completion fish | source`.
@@ -33,6 +35,25 @@ function __crm_words
     for w in $words
         echo $w
     end
+end
+
+# __crm_names KIND: the names of KIND in the config this line uses.
+function __crm_names
+    set -l tokens (commandline -opc)
+    set -l crm $tokens[1]
+    set -l config
+    set -l n (count $tokens)
+    for i in (seq 2 $n)
+        switch $tokens[$i]
+            case --config --db
+                if test $i -lt $n
+                    set -a config $tokens[$i] $tokens[(math $i + 1)]
+                end
+            case '--config=*' '--db=*'
+                set -a config $tokens[$i]
+        end
+    end
+    $crm $config __complete $argv[1] 2>/dev/null
 end
 
 # __crm_at WORDS...: the command words are exactly WORDS.
@@ -144,7 +165,7 @@ for sub in add update
     complete -c crm -n "__crm_in contact $sub" -l country -x -d 'Set country (ISO 3166 alpha-2)'
     complete -c crm -n "__crm_in contact $sub" -l birthdate -x -d 'Set birthdate (YYYY-MM-DD)'
     complete -c crm -n "__crm_in contact $sub" -l stage -x -d 'Set stage'
-    complete -c crm -n "__crm_in contact $sub" -l owner -x -d 'Set owner'
+    complete -c crm -n "__crm_in contact $sub" -l owner -x -a '(__crm_names owners)' -d 'Set owner'
     complete -c crm -n "__crm_in contact $sub" -l source -x -d 'Set source'
     complete -c crm -n "__crm_in contact $sub" -l attr -x -d 'Set a custom attribute (key=value; key= removes it)'
     complete -c crm -n "__crm_in contact $sub" -l tag -x -d 'Add a tag'
@@ -163,7 +184,7 @@ complete -c crm -n '__crm_in contact import' -l input-format -x -a 'csv tsv json
 complete -c crm -n '__crm_in contact import' -l encoding -x -d 'Input encoding, like cp1252'
 complete -c crm -n '__crm_in contact import' -l delimiter -x -d 'csv delimiter'
 complete -c crm -n '__crm_in contact import' -l map -x -d 'Map a column: "Source Column=field"'
-complete -c crm -n '__crm_in contact import' -l profile -x -a 'google google-legacy outlook outlook-de outlook-com thunderbird mailchimp hubspot' -d 'A built-in profile or [import.profiles.NAME]'
+complete -c crm -n '__crm_in contact import' -l profile -x -a '(__crm_names profiles)' -d 'A built-in profile or [import.profiles.NAME]'
 complete -c crm -n '__crm_in contact import' -l no-profile -d 'Do not recognise a known export from its header'
 complete -c crm -n '__crm_in contact import' -l key -x -a 'email external_id phone none' -d 'Identity of a known contact'
 complete -c crm -n '__crm_in contact import' -l on-conflict -x -a 'update skip fail' -d 'What a known contact gets'
@@ -171,8 +192,8 @@ complete -c crm -n '__crm_in contact import' -l strict -d 'An unmapped column is
 for sub in add update import
     complete -c crm -n "__crm_in contact $sub" -l allow-erased -d 'Accept an email or phone of an erased person'
 end
-complete -c crm -n '__crm_in contact import' -l consent-purpose -x -d 'Purpose that consent evidence is recorded for'
-complete -c crm -n '__crm_in contact import' -l consent-channel -x -d 'Channel of that evidence'
+complete -c crm -n '__crm_in contact import' -l consent-purpose -x -a '(__crm_names purposes)' -d 'Purpose that consent evidence is recorded for'
+complete -c crm -n '__crm_in contact import' -l consent-channel -x -a '(__crm_names channels)' -d 'Channel of that evidence'
 
 # crm consent
 complete -c crm -n '__crm_at consent' -a grant -d 'Record a consent for a purpose (and channel)'
@@ -194,8 +215,8 @@ complete -c crm -n '__crm_in consent import' -l max-rejects -x -d 'Abort past N 
 complete -c crm -n '__crm_in consent import' -l batch -x -d 'Rows per transaction'
 complete -c crm -n '__crm_in consent import' -l dry-run -d 'Validate and count, write nothing'
 for sub in grant withdraw object request check
-    complete -c crm -n "__crm_in consent $sub" -l purpose -x -d 'Purpose of [consent.purposes]'
-    complete -c crm -n "__crm_in consent $sub" -l channel -x -d 'Channel of the purpose'
+    complete -c crm -n "__crm_in consent $sub" -l purpose -x -a '(__crm_names purposes)' -d 'Purpose of [consent.purposes]'
+    complete -c crm -n "__crm_in consent $sub" -l channel -x -a '(__crm_names channels)' -d 'Channel of the purpose'
 end
 for sub in grant withdraw object request
     complete -c crm -n "__crm_in consent $sub" -l source -x -d 'Where the entry comes from'
@@ -209,8 +230,8 @@ complete -c crm -n '__crm_in contact import' -l max-rejects -x -d 'Abort past N 
 complete -c crm -n '__crm_in contact import' -l dry-run -d 'Validate and count, write nothing'
 complete -c crm -n '__crm_in contact import' -l batch -x -d 'Rows per transaction'
 complete -c crm -n '__crm_in contact task add' -l due -x -d 'Due: a date, a timestamp, or a duration from now'
-complete -c crm -n '__crm_in contact task add' -l owner -x -d 'Who does it'
-complete -c crm -n '__crm_in contact task list' -l owner -x -d 'Only this owner'\''s tasks'
+complete -c crm -n '__crm_in contact task add' -l owner -x -a '(__crm_names owners)' -d 'Who does it'
+complete -c crm -n '__crm_in contact task list' -l owner -x -a '(__crm_names owners)' -d 'Only this owner'\''s tasks'
 complete -c crm -n '__crm_in contact task list' -l due-before -x -d 'Only tasks due before T'
 complete -c crm -n '__crm_in contact task list' -l overdue -d 'Only tasks past their due time'
 complete -c crm -n '__crm_in contact assign' -l where -x -d 'Only contacts matching this filter'
@@ -226,8 +247,8 @@ complete -c crm -n '__crm_at score' -a run -d 'Compute all or the named models, 
 complete -c crm -n '__crm_at score' -a show -d "Show a contact's scores, one row per model"
 complete -c crm -n '__crm_at score' -a list -d 'List the scores of a model, by contact id'
 complete -c crm -n '__crm_at score' -a explain -d 'Explain why a contact got its scores, part by part'
-complete -c crm -n '__crm_in score run' -a 'rfm abc lead nps churn' -d 'Model'
-complete -c crm -n '__crm_at score list' -a 'rfm abc lead nps churn' -d 'Model'
+complete -c crm -n '__crm_in score run' -a '(__crm_names models)' -d 'Model'
+complete -c crm -n '__crm_at score list' -a '(__crm_names models)' -d 'Model'
 complete -c crm -n '__crm_in score list' -l label -x -a 'champions loyal potential_loyalist new promising need_attention about_to_sleep at_risk cannot_lose hibernating A B C promoter passive detractor active lapsed' -d 'Only scores with this label'
 complete -c crm -n '__crm_in score list' -l where -x -d 'Only contacts matching this filter'
 complete -c crm -n '__crm_in score list' -l sort -x -a 'contact_id value label at -contact_id -value -label -at' -d 'Sort by FIELD[,-FIELD]'
@@ -254,12 +275,12 @@ complete -c crm -n '__crm_in journey funnel' -l by -x -a channel -d 'One funnel 
 complete -c crm -n '__crm_in journey funnel' -l where -x -d 'Only contacts matching this filter'
 complete -c crm -n '__crm_in journey funnel' -l from -x -d 'Only events at or after T'
 complete -c crm -n '__crm_in journey funnel' -l to -x -d 'Only events before T'
-complete -c crm -n '__crm_in journey log' -l channel -x -d "The channel (default: the touchpoint's)"
-complete -c crm -n '__crm_in journey log' -l phase -x -d "The journey phase (default: the touchpoint's)"
+complete -c crm -n '__crm_in journey log' -l channel -x -a '(__crm_names channels)' -d "The channel (default: the touchpoint's)"
+complete -c crm -n '__crm_in journey log' -l phase -x -a '(__crm_names phases)' -d "The journey phase (default: the touchpoint's)"
 complete -c crm -n '__crm_in journey log' -l at -x -d 'When (default: now)'
 complete -c crm -n '__crm_in journey log' -l amount -x -d 'Money, like 12.30'
 complete -c crm -n '__crm_in journey log' -l rating -x -a '0 1 2 3 4 5 6 7 8 9 10' -d 'Satisfaction 0-10'
-complete -c crm -n '__crm_in journey log' -l campaign -x -d 'The campaign that led to it'
+complete -c crm -n '__crm_in journey log' -l campaign -x -a '(__crm_names campaigns)' -d 'The campaign that led to it'
 complete -c crm -n '__crm_in journey log' -l attr -x -d 'An attribute of the event, key=value'
 complete -c crm -n '__crm_at journey import' -F -d 'Input file, or - for stdin'
 complete -c crm -n '__crm_in journey import' -l input-format -x -a 'csv tsv json ndjson' -d 'Input format'
@@ -294,7 +315,7 @@ for kind in contacts events consents scores runs tasks
     complete -c crm -n "__crm_in export $kind" -l from -x -d 'Only rows at or after T'
     complete -c crm -n "__crm_in export $kind" -l to -x -d 'Only rows before T'
 end
-complete -c crm -n '__crm_at export report' -a 'summary abc rfm consent-coverage' -d 'Report'
+complete -c crm -n '__crm_at export report' -a '(__crm_names reports)' -d 'Report'
 complete -c crm -n '__crm_in export report' -l param -x -d 'A :NAME parameter (NAME=VALUE)'
 complete -c crm -n '__crm_in export report' -s o -l output -r -F -d 'Write to FILE, whole or not at all'
 complete -c crm -n '__crm_at export' -a subject -d 'Everything stored about a person, as one JSON document'
@@ -320,6 +341,7 @@ complete -c crm -n '__crm_in config show' -l origin -d 'Also say which file and 
 complete -c crm -n '__crm_at campaign' -a list -d 'The campaigns of the config and their runs'
 complete -c crm -n '__crm_at campaign' -a show -d "A campaign's definition and run statistics"
 complete -c crm -n '__crm_at campaign' -a select -d 'Choose and record the audience of a run; print its members'
+complete -c crm -n '__crm_at campaign show; or __crm_at campaign select' -f -a '(__crm_names campaigns)' -d 'Campaign'
 complete -c crm -n '__crm_in campaign select' -l run-id -x -d 'The run (default: the campaign and its period)'
 complete -c crm -n '__crm_in campaign select' -l limit -x -d 'At most N members (after the holdout)'
 complete -c crm -n '__crm_in campaign select' -l dry-run -d 'Decide but record nothing'

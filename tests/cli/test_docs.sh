@@ -293,6 +293,29 @@ for leaf in "${LEAVES[@]}"; do
   positional=${POSITIONAL_VALUES[$leaf]}
   [ -n "$positional" ] && query_values "crm $leaf " "$positional"
 done
+# Names from the config come from `crm __complete KIND`, with the --config
+# of the line: the engines find this crm on PATH.
+mkdir -p "$WORK/bin"
+ln -sf "$CRM_BIN" "$WORK/bin/crm"
+for lib in "$(dirname "$CRM_BIN")"/*.so; do
+  [ -e "$lib" ] && ln -sf "$lib" "$WORK/bin/"
+done
+export PATH="$WORK/bin:$PATH"
+cat >"$WORK/names.toml" <<'TOML'
+[consent.purposes.letters]
+channels = ["post"]
+[campaigns.spring]
+channel = "post"
+purpose = "letters"
+[reports.top_cities]
+sql = "SELECT city, count(*) FROM contact GROUP BY city"
+TOML
+with_names="crm --config $WORK/names.toml"
+query "$with_names consent grant 1 --purpose " letters
+query "$with_names consent check 1 --channel " post
+query "$with_names campaign select " spring
+query "$with_names export report " summary top_cities
+query "$with_names journey log 1 purchase --phase " activation retention
 printf '%s\n' "${QUERIES[@]}" >"$WORK/queries"
 
 # Each engine reads $WORK/queries and prints, per query, a line "\1N" (N
