@@ -157,7 +157,7 @@ begin "import-responses: good rows in, bad rows rejected with their reason"
   echo "winback,p${treated[5]}@example.com,opened,2026-11-22T11:00:00Z,,winback-1999-W01"
 } >responses.csv
 before=$(counts)
-crm campaign import-responses responses.csv --max-rejects 5
+crm campaign import-responses responses.csv --max-rejects 5 --batch 1
 expect_status 65
 expect_err_contains "too many rejected rows: more than 5 (--max-rejects); nothing was imported"
 if [ "$(counts)" = "$before" ]; then ok; else fail "changed: $before -> $(counts)"; fi
