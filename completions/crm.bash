@@ -7,7 +7,7 @@
 # from `crm __complete KIND`, run with the --config/--db of the line.
 
 # Options that take a value, of every command (global ones included).
-_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param --purpose --channel --proof --at --label --consent-purpose --consent-channel --phase --amount --rating --campaign --min-ratings --phases --by --model --window --run-id "
+_crm_value_options=" --db --config -f --format --fields --color --now --progress --where --sort --limit --unset --attr --tag --input-format --encoding --delimiter --map --profile --key --on-conflict --rejects --max-rejects --batch --external-id --email --phone --first-name --last-name --company --street --postcode --city --country --birthdate --stage --owner --source --due --due-before --strategy --from --to -o --output --param --purpose --channel --proof --at --label --consent-purpose --consent-channel --phase --amount --rating --campaign --min-ratings --phases --by --model --window --run-id --run --campaigns "
 
 _crm_contact_fields="id external_id email phone first_name last_name company street postcode city country birthdate stage owner source created_at updated_at tags attr."
 
@@ -45,6 +45,10 @@ _crm_options() {
     "db query") own="--param" ;;
     "score list") own="--label --where --sort --limit" ;;
     "campaign select") own="--run-id --limit --dry-run --explain --include-holdout" ;;
+    "campaign respond") own="--run --amount --at" ;;
+    "campaign import-responses") own="--input-format --encoding --delimiter --map --rejects --max-rejects --dry-run --batch" ;;
+    "campaign report") own="--run --window" ;;
+    "campaign plan") own="--campaigns" ;;
     "journey log") own="--channel --phase --at --amount --rating --campaign --attr" ;;
     "journey import") own="--input-format --encoding --delimiter --map --rejects --max-rejects --dry-run --batch" ;;
     "journey map") own="--where --from --to --min-ratings" ;;
@@ -65,7 +69,7 @@ _crm_subcommands() {
     export) echo "contacts events consents scores runs members tasks report subject" ;;
     config) echo "check show" ;;
     score) echo "run show list explain" ;;
-    campaign) echo "list show select" ;;
+    campaign) echo "list show select respond import-responses report plan" ;;
   esac
 }
 
@@ -199,7 +203,7 @@ _crm() {
       mapfile -t COMPREPLY < <(compgen -W "round_robin least_loaded" -- "$cur")
       return
       ;;
-    --encoding | --delimiter | --map | --max-rejects | --batch | --due | --due-before | --at | --amount | --rating | --min-ratings | --phases)
+    --encoding | --delimiter | --map | --max-rejects | --batch | --due | --due-before | --at | --amount | --rating | --min-ratings | --phases | --run | --campaigns)
       return
       ;;
     -f | --format)
@@ -299,7 +303,7 @@ _crm() {
         "score run" | "score list")
           _crm_names models
           ;;
-        "campaign show" | "campaign select")
+        "campaign show" | "campaign select" | "campaign respond" | "campaign report")
           _crm_names campaigns
           ;;
         help\ *)

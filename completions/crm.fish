@@ -25,7 +25,7 @@ function __crm_words
                 --channel --proof --at --label --consent-purpose --consent-channel \
                 --phase --amount --rating --campaign --min-ratings --map \
                 --input-format --encoding --delimiter --rejects --max-rejects --batch \
-                --phases --by --model --window
+                --phases --by --model --window --run-id --run --campaigns
                 set skip 1
             case '-*'
             case '*'
@@ -341,12 +341,30 @@ complete -c crm -n '__crm_in config show' -l origin -d 'Also say which file and 
 complete -c crm -n '__crm_at campaign' -a list -d 'The campaigns of the config and their runs'
 complete -c crm -n '__crm_at campaign' -a show -d "A campaign's definition and run statistics"
 complete -c crm -n '__crm_at campaign' -a select -d 'Choose and record the audience of a run; print its members'
-complete -c crm -n '__crm_at campaign show; or __crm_at campaign select' -f -a '(__crm_names campaigns)' -d 'Campaign'
+complete -c crm -n '__crm_at campaign show; or __crm_at campaign select; or __crm_at campaign respond; or __crm_at campaign report' -f -a '(__crm_names campaigns)' -d 'Campaign'
 complete -c crm -n '__crm_in campaign select' -l run-id -x -d 'The run (default: the campaign and its period)'
 complete -c crm -n '__crm_in campaign select' -l limit -x -d 'At most N members (after the holdout)'
 complete -c crm -n '__crm_in campaign select' -l dry-run -d 'Decide but record nothing'
 complete -c crm -n '__crm_in campaign select' -l explain -d 'Print why each contact of the segment was left out'
 complete -c crm -n '__crm_in campaign select' -l include-holdout -d 'Print the control group too'
+complete -c crm -n '__crm_at campaign' -a respond -d "Record a contact's response to a campaign"
+complete -c crm -n '__crm_in campaign respond' -l run -x -d 'The run id (default: the latest run with the contact)'
+complete -c crm -n '__crm_in campaign respond' -l amount -x -d 'Revenue of a conversion, like 12.30'
+complete -c crm -n '__crm_in campaign respond' -l at -x -d 'When (default: now)'
+complete -c crm -n '__crm_at campaign' -a import-responses -d 'Import responses from csv, tsv, json or ndjson'
+complete -c crm -n '__crm_in campaign import-responses' -l input-format -x -a 'csv tsv json ndjson' -d 'Input format'
+complete -c crm -n '__crm_in campaign import-responses' -l encoding -x -d 'Input encoding'
+complete -c crm -n '__crm_in campaign import-responses' -l delimiter -x -d 'csv delimiter'
+complete -c crm -n '__crm_in campaign import-responses' -l map -x -d 'Map a column: "Source Column=field"'
+complete -c crm -n '__crm_in campaign import-responses' -l rejects -r -F -d 'Write rejected rows to FILE'
+complete -c crm -n '__crm_in campaign import-responses' -l max-rejects -x -d 'Abort past N rejects'
+complete -c crm -n '__crm_in campaign import-responses' -l dry-run -d 'Validate and count, write nothing'
+complete -c crm -n '__crm_in campaign import-responses' -l batch -x -d 'Rows per transaction'
+complete -c crm -n '__crm_at campaign' -a report -d 'Rates, revenue and the uplift over the holdout, per run'
+complete -c crm -n '__crm_in campaign report' -l run -x -d 'Only this run id'
+complete -c crm -n '__crm_in campaign report' -l window -x -d 'Count conversions this long after the run'
+complete -c crm -n '__crm_at campaign' -a plan -d 'Next best action: the one campaign each contact would get now'
+complete -c crm -n '__crm_in campaign plan' -l campaigns -x -d 'Only these campaigns, comma-separated'
 
 # crm completion
 complete -c crm -n '__crm_at completion' -a 'bash zsh fish' -d 'Shell'

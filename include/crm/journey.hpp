@@ -63,6 +63,9 @@ std::optional<std::int64_t> parse_amount(std::string_view text);
 // returns false and sets the id of the one stored already.
 bool log_event(Database& db, Event& event);
 
+// Like log_event, inside the caller's write transaction.
+bool insert_event(Database& db, Event& event);
+
 // The WHERE condition that finds an event by its identity (contact,
 // touchpoint, time, channel, phase, campaign) through the event_identity
 // index, and the binding of its six parameters from `e` (which must outlive

@@ -1,13 +1,20 @@
 #include "context.hpp"
+#include "import_ui.hpp"
 
 #include <crm/campaign.hpp>
 #include <crm/consent.hpp>
 #include <crm/error.hpp>
+#include <crm/journey.hpp>
 
 #include <fmt/core.h>
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cmath>
+#include <memory>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace crm::cli {
 
@@ -199,6 +206,292 @@ void register_select(CLI::App& command, Context& ctx) {
   });
 }
 
+ResponseSettings response_settings(Context& ctx) {
+  ResponseSettings s;
+  s.campaigns = campaigns(ctx.config());
+  s.purposes = consent_purposes(ctx.config());
+  s.journey = ctx.config().journey();
+  return s;
+}
+
+void register_respond(CLI::App& command, Context& ctx) {
+  auto* cmd = command.add_subcommand("respond", "Record a contact's response to a campaign");
+  struct Args {
+    std::string name, ref, type;
+    std::optional<std::string> run, amount, at;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("name", a->name, "The campaign ([campaigns.NAME])")->required();
+  cmd->add_option("ref", a->ref, "The contact: id, email, ext:ID, tel:PHONE")->required();
+  cmd->add_option("type", a->type,
+                  "delivered, bounced_hard, bounced_soft, opened, clicked, converted or "
+                  "unsubscribed")
+      ->required();
+  cmd->add_option("--run", a->run, "The run id (default: the latest run with the contact)")
+      ->type_name("ID");
+  cmd->add_option("--amount", a->amount, "Revenue of a conversion, like 12.30")->type_name("X");
+  cmd->add_option("--at", a->at, "When, RFC 3339 or YYYY-MM-DD (default: now)")->type_name("T");
+  cmd->callback([&ctx, a] {
+    ctx.action = [&ctx, a] {
+      const auto settings = response_settings(ctx);
+      const Campaign& c = find_campaign(settings.campaigns, a->name);
+      Response r;
+      const auto type = parse_response_type(a->type);
+      if (!type)
+        throw Error(Exit::data, fmt::format("invalid response type '{}'", a->type),
+                    "types: delivered, bounced_hard, bounced_soft, opened, clicked, converted, "
+                    "unsubscribed");
+      r.type = *type;
+      if (a->amount) {
+        r.amount = parse_amount(*a->amount);
+        if (!r.amount)
+          throw Error(Exit::data, fmt::format("invalid amount '{}': expected a decimal like 12.30",
+                                              *a->amount));
+      }
+      r.at = a->at ? parse_time_or_throw(*a->at, "--at") : ctx.now();
+      r.run_id = a->run;
+      r.contact_id = ctx.resolve({a->ref}).front();
+      const auto result = record_response(ctx.database(), settings, c, r, ctx.write_context());
+      if (!result.recorded)
+        ctx.warn(fmt::format("the same response is recorded already (run {}); nothing changed",
+                             result.run_id));
+      ctx.out() << result.run_id << '\n';
+      return 0;
+    };
+  });
+}
+
+void register_import_responses(CLI::App& command, Context& ctx) {
+  auto* cmd =
+      command.add_subcommand("import-responses", "Import responses from csv, tsv, json or ndjson");
+  struct Args {
+    std::string file, input_format, encoding, delimiter, rejects;
+    std::vector<std::string> map;
+    bool dry_run = false;
+    std::size_t batch = 0;
+    std::optional<std::size_t> max_rejects;
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("file", a->file, "The input file, or - for stdin")->required();
+  cmd->add_option("--input-format", a->input_format, "csv, tsv, json or ndjson")
+      ->type_name("FMT")
+      ->check(CLI::IsMember({"csv", "tsv", "json", "ndjson"}));
+  cmd->add_option("--encoding", a->encoding, "Input encoding, like cp1252 (default UTF-8)")
+      ->type_name("NAME");
+  cmd->add_option("--delimiter", a->delimiter, "csv delimiter (default: from the header)")
+      ->type_name("CHAR");
+  cmd->add_option("--map", a->map, "Map a column: \"Source Column=field\" (response field, -)")
+      ->type_name("COLUMN=FIELD");
+  cmd->add_option("--rejects", a->rejects, "Write rejected rows to FILE (mode 0600)")
+      ->type_name("FILE");
+  cmd->add_option("--max-rejects", a->max_rejects, "Abort (65, nothing imported) past N rejects")
+      ->type_name("N");
+  cmd->add_flag("--dry-run", a->dry_run, "Validate and count, write nothing");
+  cmd->add_option("--batch", a->batch, "Rows per transaction (default: the whole input)")
+      ->type_name("N");
+  cmd->callback([&ctx, a] {
+    ctx.action = [&ctx, a] {
+      ReaderOptions reader_options =
+          cli::reader_options(a->input_format, a->encoding, a->delimiter);
+      ResponseImportOptions options;
+      options.map = column_map(a->map);
+      options.dry_run = a->dry_run ? DryRun::yes : DryRun::no;
+      options.batch = a->batch;
+      options.max_rejects = a->max_rejects;
+      const auto settings = response_settings(ctx);
+      auto& db = ctx.database();
+      auto write = ctx.write_context();
+      auto reader = open_reader(a->file, reader_options);
+      if (reader->format() == InputFormat::vcard)
+        throw Error(Exit::usage,
+                    "campaign import-responses: responses are csv, tsv, json or ndjson, not vCard");
+      std::unique_ptr<RejectFile> file;
+      StderrRejects to_stderr(ctx.options.quiet);
+      if (!a->rejects.empty())
+        file = std::make_unique<RejectFile>(a->rejects);
+      RejectSink& sink = file ? static_cast<RejectSink&>(*file) : to_stderr;
+      bool tty = ::isatty(STDERR_FILENO) != 0;
+      struct stat info {};
+      std::uint64_t total =
+          a->file != "-" && ::stat(a->file.c_str(), &info) == 0 && S_ISREG(info.st_mode)
+              ? static_cast<std::uint64_t>(info.st_size)
+              : 0;
+      Progress progress(!ctx.options.quiet && (ctx.options.progress == "always" ||
+                                               (ctx.options.progress == "auto" && tty)),
+                        total);
+      ResponseImportSummary summary;
+      try {
+        summary =
+            import_responses(db, *reader, options, settings, write, sink, [&](std::size_t rows) {
+              progress.update(rows, reader->bytes_read());
+            });
+      } catch (...) {
+        progress.clear();
+        if (file)
+          file->close();
+        throw;
+      }
+      progress.clear();
+      if (file)
+        file->close();
+      to_stderr.finish();
+      std::string line = fmt::format("inserted {}, unchanged {}, rejected {}", summary.inserted,
+                                     summary.unchanged, summary.rejected);
+      if (file && summary.rejected > 0)
+        line += fmt::format(" (see {})", a->rejects);
+      if (options.dry_run == DryRun::yes)
+        line = "dry run: " + line + "; nothing was written";
+      ctx.summary(line);
+      return 0;
+    };
+  });
+}
+
+const std::vector<std::string> k_report_columns = {"run_id",
+                                                   "at",
+                                                   "audience",
+                                                   "members",
+                                                   "holdout",
+                                                   "delivered",
+                                                   "bounced",
+                                                   "opened",
+                                                   "clicked",
+                                                   "unsubscribed",
+                                                   "conversions",
+                                                   "holdout_conversions",
+                                                   "delivered_rate",
+                                                   "open_rate",
+                                                   "click_rate",
+                                                   "conversion_rate",
+                                                   "holdout_conversion_rate",
+                                                   "revenue",
+                                                   "uplift_pp",
+                                                   "uplift_low_pp",
+                                                   "uplift_high_pp"};
+
+Cell rate(const std::optional<double>& v, int places) {
+  if (!v)
+    return std::monostate{};
+  const double scale = std::pow(10.0, places);
+  return std::round(*v * scale) / scale;
+}
+
+void register_report(CLI::App& command, Context& ctx) {
+  auto* cmd =
+      command.add_subcommand("report", "Rates, revenue and the uplift over the holdout, per run");
+  struct Args {
+    std::string name;
+    std::optional<std::string> run;
+    std::string window = "30d";
+  };
+  auto a = std::make_shared<Args>();
+  cmd->add_option("name", a->name, "The campaign ([campaigns.NAME])")->required();
+  cmd->add_option("--run", a->run, "Only this run id (default: every run)")->type_name("ID");
+  cmd->add_option("--window", a->window, "Count conversions this long after the run (default: 30d)")
+      ->type_name("D");
+  cmd->callback([&ctx, a] {
+    ctx.action = [&ctx, a] {
+      if (fields_help(ctx, k_report_columns))
+        return 0;
+      const auto all = campaigns(ctx.config());
+      const Campaign& c = find_campaign(all, a->name);
+      ReportOptions options;
+      options.run_id = a->run;
+      const auto window = parse_duration(a->window);
+      if (!window)
+        throw Error(Exit::usage,
+                    fmt::format("--window '{}': expected a duration like 30d", a->window));
+      options.window = *window;
+      options.conversion = ctx.config().journey().conversion;
+      pick_fields(ctx, k_report_columns);
+      const auto reports = campaign_report(ctx.database(), c, options);
+      FieldRows rows(ctx, k_report_columns);
+      for (const auto& r : reports)
+        rows.row({r.run_id,
+                  r.at,
+                  r.audience,
+                  r.members,
+                  r.holdout,
+                  r.delivered,
+                  r.bounced,
+                  r.opened,
+                  r.clicked,
+                  r.unsubscribed,
+                  r.conversions,
+                  r.holdout_conversions,
+                  rate(r.delivered_rate, 4),
+                  rate(r.open_rate, 4),
+                  rate(r.click_rate, 4),
+                  rate(r.conversion_rate, 4),
+                  rate(r.holdout_conversion_rate, 4),
+                  Money{r.revenue},
+                  rate(r.uplift, 2),
+                  rate(r.uplift_low, 2),
+                  rate(r.uplift_high, 2)});
+      rows.finish();
+      return 0;
+    };
+  });
+}
+
+const std::vector<std::string> k_plan_columns = {"contact_id", "campaign", "priority"};
+
+void register_plan(CLI::App& command, Context& ctx) {
+  auto* cmd = command.add_subcommand(
+      "plan", "Next best action: the one campaign each contact would get now (records nothing)");
+  auto names = std::make_shared<std::string>();
+  cmd->add_option("--campaigns", *names, "Only these campaigns, comma-separated (default: all)")
+      ->type_name("A,B");
+  cmd->callback([&ctx, names] {
+    ctx.action = [&ctx, names] {
+      if (fields_help(ctx, k_plan_columns))
+        return 0;
+      const auto all = campaigns(ctx.config());
+      std::vector<const Campaign*> chosen;
+      if (names->empty()) {
+        for (const auto& c : all)
+          chosen.push_back(&c);
+      } else {
+        std::string_view rest = *names;
+        while (true) {
+          const auto comma = rest.find(',');
+          const std::string_view name = rest.substr(0, comma);
+          const Campaign& c = find_campaign(all, name);
+          if (std::find(chosen.begin(), chosen.end(), &c) == chosen.end())
+            chosen.push_back(&c);
+          if (comma == std::string_view::npos)
+            break;
+          rest.remove_prefix(comma + 1);
+        }
+      }
+      std::vector<PlanCampaign> plan;
+      for (const Campaign* c : chosen) {
+        PlanCampaign p;
+        p.campaign = c;
+        if (c->segment) {
+          try {
+            p.options.segment = where_filter(ctx, *c->segment);
+          } catch (const Error& e) {
+            throw Error(e.code(), fmt::format("campaigns.{}.segment: {}", c->name, e.what()),
+                        e.hint());
+          }
+        }
+        p.options.consent = campaign_consent(ctx, *c);
+        p.options.pressure = pressure_cap(ctx.config());
+        plan.push_back(std::move(p));
+      }
+      pick_fields(ctx, k_plan_columns);
+      const auto rows_out = campaign_plan(ctx.database(), plan, ctx.write_context());
+      FieldRows rows(ctx, k_plan_columns);
+      for (const auto& r : rows_out)
+        rows.row({r.contact_id, r.campaign, r.priority});
+      rows.finish();
+      ctx.summary(fmt::format("planned {} contacts; nothing recorded", rows_out.size()));
+      return 0;
+    };
+  });
+}
+
 } // namespace
 
 void register_campaign(CLI::App& command, Context& ctx) {
@@ -206,6 +499,10 @@ void register_campaign(CLI::App& command, Context& ctx) {
   register_list(command, ctx);
   register_show(command, ctx);
   register_select(command, ctx);
+  register_respond(command, ctx);
+  register_import_responses(command, ctx);
+  register_report(command, ctx);
+  register_plan(command, ctx);
 }
 
 } // namespace crm::cli

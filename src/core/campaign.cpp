@@ -102,30 +102,34 @@ std::vector<Member> run_members(Database& db, const Campaign& campaign, std::int
 // Decides the audience as of ctx.now from what the database holds.
 Selection decide(Database& db, const Campaign& campaign, const SelectOptions& options,
                  const WriteContext& ctx) {
+  // One reason code per contact, its checks in the order of precedence: a
+  // CASE stops at the first that fails, so a contact without consent costs
+  // no cap or pressure count (about a quarter of a select's time).
   std::string sql = "SELECT c.id, " + address_column(campaign) +
-                    ", c.first_name, c.last_name, c.email_norm, c.phone, (" + options.consent.sql +
-                    "), EXISTS (SELECT 1 FROM undeliverable u WHERE u.contact_id = c.id "
-                    "AND u.channel = ?)";
-  std::vector<SqlValue> params = options.consent.params;
+                    ", c.first_name, c.last_name, c.email_norm, c.phone, CASE "
+                    "WHEN EXISTS (SELECT 1 FROM undeliverable u WHERE u.contact_id = c.id "
+                    "AND u.channel = ?) THEN 1 WHEN NOT " +
+                    options.consent.sql + " THEN 2";
+  std::vector<SqlValue> params;
   params.emplace_back(campaign.channel);
+  params.insert(params.end(), options.consent.params.begin(), options.consent.params.end());
   const std::string now = format_time(ctx.now);
   if (campaign.cap) {
-    sql += ", (SELECT count(*) FROM campaign_member m WHERE m.contact_id = c.id "
-           "AND m.campaign = ? AND m.holdout = 0 AND m.at > ? AND m.at <= ?)";
+    sql += " WHEN (SELECT count(*) FROM campaign_member m WHERE m.contact_id = c.id "
+           "AND m.campaign = ? AND m.holdout = 0 AND m.at > ? AND m.at <= ?) >= ? THEN 3";
     params.emplace_back(campaign.name);
     params.emplace_back(format_time(shift(ctx.now, campaign.cap->per, -1)));
     params.emplace_back(now);
-  } else {
-    sql += ", 0";
+    params.emplace_back(campaign.cap->count);
   }
   if (options.pressure) {
-    sql += ", (SELECT count(*) FROM campaign_member m WHERE m.contact_id = c.id "
-           "AND m.holdout = 0 AND m.at > ? AND m.at <= ?)";
+    sql += " WHEN (SELECT count(*) FROM campaign_member m WHERE m.contact_id = c.id "
+           "AND m.holdout = 0 AND m.at > ? AND m.at <= ?) >= ? THEN 4";
     params.emplace_back(format_time(shift(ctx.now, options.pressure->per, -1)));
     params.emplace_back(now);
-  } else {
-    sql += ", 0";
+    params.emplace_back(options.pressure->count);
   }
+  sql += " ELSE 0 END";
   sql += " FROM contact c";
   if (!options.segment.sql.empty()) {
     sql += " WHERE " + options.segment.sql;
@@ -141,16 +145,12 @@ Selection decide(Database& db, const Campaign& campaign, const SelectOptions& op
   while (q.executeStep()) {
     const std::int64_t id = q.getColumn(0).getInt64();
     std::string_view reason;
+    static constexpr std::string_view k_reasons[] = {"", "undeliverable", "no consent", "capped",
+                                                     "pressure"};
     if (suppression.erased(text_or_null(q, 4), text_or_null(q, 5)))
       reason = "suppressed";
-    else if (q.getColumn(7).getInt() != 0)
-      reason = "undeliverable";
-    else if (q.getColumn(6).getInt() == 0)
-      reason = "no consent";
-    else if (campaign.cap && q.getColumn(8).getInt64() >= campaign.cap->count)
-      reason = "capped";
-    else if (options.pressure && q.getColumn(9).getInt64() >= options.pressure->count)
-      reason = "pressure";
+    else
+      reason = k_reasons[q.getColumn(6).getInt()];
     if (!reason.empty()) {
       out.left_out.push_back(LeftOut{id, std::string(reason)});
       continue;

@@ -174,36 +174,38 @@ Event make_event(std::int64_t contact_id, const EventFields& fields, const Journ
   return e;
 }
 
+bool insert_event(Database& db, Event& event) {
+  // Looked up first: an INSERT that the identity index ignores would still
+  // advance the AUTOINCREMENT counter.
+  SQLite::Statement find(
+      db.sql(), fmt::format("SELECT {} FROM event WHERE {}", k_event_columns, k_event_identity));
+  bind_identity(find, event);
+  if (find.executeStep()) {
+    event = event_of(find);
+    return false;
+  }
+  SQLite::Statement insert(db.sql(),
+                           "INSERT INTO event (contact_id, touchpoint, channel, phase, at, "
+                           "amount, rating, campaign, attrs, batch_id) VALUES (?, ?, ?, "
+                           "?, ?, ?, ?, ?, ?, ?) RETURNING id");
+  insert.bind(1, event.contact_id);
+  insert.bind(2, event.touchpoint);
+  bind_text(insert, 3, event.channel);
+  bind_text(insert, 4, event.phase);
+  insert.bind(5, event.at);
+  bind_int(insert, 6, event.amount);
+  bind_int(insert, 7, event.rating);
+  bind_text(insert, 8, event.campaign);
+  insert.bind(9, event.attrs);
+  bind_int(insert, 10, event.batch_id);
+  insert.executeStep();
+  event.id = insert.getColumn(0).getInt64();
+  return true;
+}
+
 bool log_event(Database& db, Event& event) {
   bool inserted = false;
-  db.write([&] {
-    // Looked up first: an INSERT that the identity index ignores would still
-    // advance the AUTOINCREMENT counter.
-    SQLite::Statement find(
-        db.sql(), fmt::format("SELECT {} FROM event WHERE {}", k_event_columns, k_event_identity));
-    bind_identity(find, event);
-    if (find.executeStep()) {
-      event = event_of(find);
-      return;
-    }
-    SQLite::Statement insert(db.sql(),
-                             "INSERT INTO event (contact_id, touchpoint, channel, phase, at, "
-                             "amount, rating, campaign, attrs, batch_id) VALUES (?, ?, ?, ?, ?, "
-                             "?, ?, ?, ?, ?) RETURNING id");
-    insert.bind(1, event.contact_id);
-    insert.bind(2, event.touchpoint);
-    bind_text(insert, 3, event.channel);
-    bind_text(insert, 4, event.phase);
-    insert.bind(5, event.at);
-    bind_int(insert, 6, event.amount);
-    bind_int(insert, 7, event.rating);
-    bind_text(insert, 8, event.campaign);
-    insert.bind(9, event.attrs);
-    bind_int(insert, 10, event.batch_id);
-    insert.executeStep();
-    event.id = insert.getColumn(0).getInt64();
-    inserted = true;
-  });
+  db.write([&] { inserted = insert_event(db, event); });
   return inserted;
 }
 

@@ -320,8 +320,15 @@ CREATE TABLE undeliverable (
 ) STRICT, WITHOUT ROWID;
 )sql";
 
-constexpr std::array k_migrations = {k_contacts, k_imports, k_import_undo, k_dedupe, k_tasks,
-                                     k_journey, k_consent, k_scores, k_campaigns};
+// 10: a response is recorded once (crm campaign respond, import-responses):
+// the same run, contact, type and time again is the same response.
+constexpr std::string_view k_response_identity = R"sql(
+CREATE UNIQUE INDEX campaign_response_identity ON campaign_response(run, contact_id, type, at);
+)sql";
+
+constexpr std::array k_migrations = {k_contacts,  k_imports,          k_import_undo, k_dedupe,
+                                     k_tasks,     k_journey,          k_consent,     k_scores,
+                                     k_campaigns, k_response_identity};
 
 } // namespace
 

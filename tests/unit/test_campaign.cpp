@@ -1,3 +1,4 @@
+#include "exit_of.hpp"
 #include "temp_dir.hpp"
 
 #include <crm/campaign.hpp>
@@ -7,6 +8,7 @@
 #include <SQLiteCpp/SQLiteCpp.h>
 #include <doctest/doctest.h>
 
+#include <cmath>
 #include <random>
 #include <set>
 #include <string>
@@ -118,4 +120,199 @@ TEST_CASE("select never returns a contact without a current consent (random hist
   SQLite::Statement runs(db.sql(), "SELECT count(*) FROM campaign_run");
   runs.executeStep();
   CHECK(runs.getColumn(0).getInt() == 1);
+}
+
+namespace {
+
+// A database with `n` contacts who all may be mailed, and one recorded run
+// of `c` at 2026-11-22T09:30:00Z.
+struct RunFixture {
+  TempDir dir;
+  Database db{dir / "crm.db", 1000, Create::yes};
+  ResponseSettings settings;
+  WriteContext ctx;
+  Selection run;
+
+  RunFixture(const Campaign& c, int n) {
+    Purpose newsletter;
+    newsletter.name = "newsletter";
+    newsletter.channels = {"email"};
+    settings.purposes = {newsletter};
+    settings.campaigns = {c};
+    settings.journey.conversion = "purchase";
+    ctx.now = at("2026-11-22T09:30:00Z");
+    db.write([&] {
+      SQLite::Statement add(db.sql(), "INSERT INTO contact (email, email_norm, created_at, "
+                                      "updated_at) VALUES (?, ?, ?, ?)");
+      for (int i = 1; i <= n; ++i) {
+        const std::string email = "p" + std::to_string(i) + "@example.com";
+        add.bind(1, email);
+        add.bind(2, email);
+        add.bind(3, "2026-01-01T00:00:00Z");
+        add.bind(4, "2026-01-01T00:00:00Z");
+        add.exec();
+        add.reset();
+        ConsentChange grant;
+        grant.action = "grant";
+        grant.purpose = "newsletter";
+        grant.channel = "email";
+        grant.at = at("2026-01-01T00:00:00Z");
+        append_consent_entry(db, i, grant, std::nullopt, ctx);
+      }
+    });
+    SelectOptions options;
+    options.consent = consent_allowed_sql(newsletter, std::string("email"), ctx.now);
+    run = select_campaign(db, c, options, ctx);
+  }
+
+  std::int64_t count(const char* sql) { return db.sql().execAndGet(sql).getInt64(); }
+
+  std::int64_t member(bool holdout) const {
+    for (const auto& m : run.members)
+      if (m.holdout == holdout)
+        return m.contact_id;
+    return 0;
+  }
+};
+
+} // namespace
+
+TEST_CASE("a response is recorded once, with its journey event") {
+  Campaign c = weekly("weekly");
+  c.holdout = 0.3;
+  RunFixture f(c, 40);
+  Response r;
+  r.contact_id = f.member(false);
+  r.type = ResponseType::opened;
+  r.at = at("2026-11-22T10:00:00Z");
+  const auto first = record_response(f.db, f.settings, c, r, f.ctx);
+  CHECK(first.recorded);
+  CHECK(first.run_id == "winback-2026-W47");
+  const auto again = record_response(f.db, f.settings, c, r, f.ctx);
+  CHECK_FALSE(again.recorded);
+  CHECK(f.count("SELECT count(*) FROM campaign_response") == 1);
+  CHECK(f.count("SELECT count(*) FROM event WHERE touchpoint = 'email_opened' "
+                "AND campaign = 'winback'") == 1);
+}
+
+TEST_CASE("a response of a non-member is 2, of a holdout member 65, and changes nothing") {
+  Campaign c = weekly("weekly");
+  c.holdout = 0.3;
+  RunFixture f(c, 40);
+  Response r;
+  r.type = ResponseType::clicked;
+  r.at = at("2026-11-22T10:00:00Z");
+  r.contact_id = 41; // no such member
+  auto respond = [&] { record_response(f.db, f.settings, c, r, f.ctx); };
+  CHECK(exit_of(respond) == Exit::not_found);
+  r.contact_id = f.member(true);
+  REQUIRE(r.contact_id != 0);
+  CHECK(exit_of(respond) == Exit::data);
+  r.contact_id = f.member(false);
+  r.run_id = "winback-1999-W01";
+  CHECK(exit_of(respond) == Exit::not_found);
+  r.run_id.reset();
+  r.type = ResponseType::opened;
+  r.amount = 100;
+  CHECK(exit_of(respond) == Exit::data);
+  CHECK(f.count("SELECT count(*) FROM campaign_response") == 0);
+  CHECK(f.count("SELECT count(*) FROM event") == 0);
+}
+
+TEST_CASE("unsubscribed withdraws the consent and bounced_hard marks the address") {
+  Campaign c = weekly("weekly");
+  RunFixture f(c, 10);
+  Response r;
+  r.contact_id = 3;
+  r.type = ResponseType::unsubscribed;
+  r.at = at("2026-11-22T11:00:00Z");
+  record_response(f.db, f.settings, c, r, f.ctx);
+  CHECK_FALSE(consent_allowed(f.db, f.settings.purposes[0], std::string("email"), 3,
+                              at("2026-11-23T00:00:00Z")));
+  CHECK(f.count("SELECT count(*) FROM consent WHERE contact_id = 3 AND action = 'withdraw' "
+                "AND source = 'campaign winback'") == 1);
+  std::int64_t entries = 0;
+  CHECK(verify_consent_ledger(f.db, entries).empty());
+  r.contact_id = 4;
+  r.type = ResponseType::bounced_hard;
+  record_response(f.db, f.settings, c, r, f.ctx);
+  CHECK(f.count("SELECT count(*) FROM undeliverable WHERE contact_id = 4 AND channel = 'email'") ==
+        1);
+}
+
+TEST_CASE("the report's uplift is the Wald interval of the two conversion rates") {
+  Campaign c = weekly("weekly");
+  c.holdout = 0.5;
+  RunFixture f(c, 200);
+  std::vector<std::int64_t> treated, control;
+  for (const auto& m : f.run.members)
+    (m.holdout ? control : treated).push_back(m.contact_id);
+  REQUIRE(treated.size() > 20);
+  REQUIRE(control.size() > 20);
+  // 10 treated and 5 control contacts buy within the window, one more
+  // treated contact after it.
+  f.db.write([&] {
+    SQLite::Statement buy(f.db.sql(), "INSERT INTO event (contact_id, touchpoint, at, amount) "
+                                      "VALUES (?, 'purchase', ?, 1000)");
+    auto log = [&](std::int64_t id, const char* when) {
+      buy.bind(1, id);
+      buy.bind(2, when);
+      buy.exec();
+      buy.reset();
+    };
+    for (int i = 0; i < 10; ++i)
+      log(treated[static_cast<std::size_t>(i)], "2026-11-25T00:00:00Z");
+    for (int i = 0; i < 5; ++i)
+      log(control[static_cast<std::size_t>(i)], "2026-11-25T00:00:00Z");
+    log(treated[10], "2027-01-25T00:00:00Z");
+  });
+  ReportOptions options;
+  options.window = Duration{30, Duration::Unit::days};
+  options.conversion = "purchase";
+  const auto reports = campaign_report(f.db, c, options);
+  REQUIRE(reports.size() == 1);
+  const RunReport& r = reports[0];
+  const double n1 = static_cast<double>(treated.size()), n0 = static_cast<double>(control.size());
+  const double p1 = 10 / n1, p0 = 5 / n0;
+  const double se = std::sqrt(p1 * (1 - p1) / n1 + p0 * (1 - p0) / n0);
+  CHECK(r.conversions == 10);
+  CHECK(r.holdout_conversions == 5);
+  CHECK(r.revenue == 10000);
+  CHECK(*r.uplift == doctest::Approx(100 * (p1 - p0)));
+  CHECK(*r.uplift_low == doctest::Approx(100 * (p1 - p0 - 1.959963984540054 * se)));
+  CHECK(*r.uplift_high == doctest::Approx(100 * (p1 - p0 + 1.959963984540054 * se)));
+}
+
+TEST_CASE("plan gives each contact the one highest-priority campaign and records nothing") {
+  Campaign low = weekly("weekly");
+  low.name = "low";
+  low.priority = 1;
+  Campaign high = weekly("weekly");
+  high.name = "high";
+  high.priority = 9;
+  high.limit = 5;
+  RunFixture f(low, 20);
+  const auto runs_before = f.count("SELECT count(*) FROM campaign_run");
+  Purpose newsletter = f.settings.purposes[0];
+  // The next week: the first run of `low` no longer counts against pressure.
+  const TimePoint next = at("2026-11-30T09:30:00Z");
+  WriteContext ctx = f.ctx;
+  ctx.now = next;
+  std::vector<PlanCampaign> plan(2);
+  plan[0].campaign = &low;
+  plan[1].campaign = &high;
+  for (auto& p : plan) {
+    p.options.consent = consent_allowed_sql(newsletter, std::string("email"), next);
+    p.options.pressure = Rate{1, Duration{7, Duration::Unit::days}};
+  }
+  const auto rows = campaign_plan(f.db, plan, ctx);
+  CHECK(rows.size() == 20);
+  std::set<std::int64_t> seen;
+  int to_high = 0;
+  for (const auto& r : rows) {
+    CHECK(seen.insert(r.contact_id).second);
+    to_high += r.campaign == "high" ? 1 : 0;
+  }
+  CHECK(to_high == 5);
+  CHECK(f.count("SELECT count(*) FROM campaign_run") == runs_before);
 }
