@@ -106,7 +106,7 @@ healthy() {
 }
 
 # Counters for the summary table printed at the end.
-declare -A TRIED MID
+declare -A TRIED MID PARTIAL
 tally() {
   TRIED[$1]=$((${TRIED[$1]:-0} + 1))
   MID[$1]=$((${MID[$1]:-0} + KILLED))
@@ -127,6 +127,7 @@ for i in $(seq 1 "$ITERATIONS"); do
   healthy k.db
   n=$(q k.db "SELECT count(*) FROM contact")
   if [ $((n % BATCH)) -eq 0 ]; then ok; else fail "$n contacts: not whole batches of $BATCH"; fi
+  if [ "$n" -gt 0 ] && [ "$n" -lt "$N" ]; then PARTIAL["contact import"]=$((${PARTIAL["contact import"]:-0} + 1)); fi
   state=$(q k.db "SELECT count(*), coalesce(sum(inserted), 0), count(finished_at) FROM import_batch")
   changes=$(q k.db "SELECT count(*) FROM import_change")
   fts=$(q k.db "SELECT count(*) FROM contact_fts")
@@ -153,6 +154,7 @@ for i in $(seq 1 "$ITERATIONS"); do
   healthy k.db
   n=$(q k.db "SELECT count(*) FROM consent")
   if [ $((n % BATCH)) -eq 0 ]; then ok; else fail "$n ledger entries: not whole batches of $BATCH"; fi
+  if [ "$n" -gt 0 ] && [ "$n" -lt "$N" ]; then PARTIAL["consent import"]=$((${PARTIAL["consent import"]:-0} + 1)); fi
   crm --db k.db consent import consents.csv --batch "$BATCH" -q
   expect_status 0
   if [ "$(q k.db 'SELECT count(*) FROM consent')" = "$N" ]; then ok; else fail "re-run did not complete"; fi
@@ -182,6 +184,10 @@ for i in $(seq 1 "$ITERATIONS"); do
     have=$(q k.db "SELECT count(*) || ':' || count(DISTINCT at) FROM score WHERE model = '$model'")
     case "$have" in "0:0" | "${entry#*:}:1") ok ;; *) fail "model $model half stored: $have of ${entry#*:}" ;; esac
   done
+  stored=$(q k.db "SELECT count(DISTINCT model) FROM score")
+  if [ "$stored" -gt 0 ] && [ "$stored" -lt "$(echo "$ref_counts" | wc -w)" ]; then
+    PARTIAL["score run"]=$((${PARTIAL["score run"]:-0} + 1))
+  fi
   crm --db k.db score run
   expect_status 0
   q k.db "SELECT * FROM score ORDER BY model, contact_id" >k-scores.txt
@@ -208,6 +214,7 @@ for i in $(seq 1 "$ITERATIONS"); do
   run=$(q k.db "SELECT count(*) || ':' || coalesce(sum(members + holdout), 0) FROM campaign_run")
   members=$(q k.db "SELECT count(*) FROM campaign_member")
   case "$run:$members" in "0:0:0" | "1:$ref_members:$ref_members") ok ;; *) fail "run half recorded: runs:sum $run, members $members" ;; esac
+  if [ "${run%%:*}" = 1 ]; then PARTIAL["campaign select"]=$((${PARTIAL["campaign select"]:-0} + 1)); fi
   crm --db k.db campaign select mail -f csv
   expect_status 0
   printf '%s\n' "$OUT" >k-select.csv
@@ -232,6 +239,7 @@ for i in $(seq 1 "$ITERATIONS"); do
   state=$(q k.db "SELECT (SELECT count(*) FROM contact) || ':' || (SELECT count(*) FROM erasure)
     || ':' || (SELECT count(*) FROM event WHERE contact_id <= $ERASE)")
   case "$state" in "$N:0:"[1-9]* | "$((N - ERASE)):$ERASE:0") ok ;; *) fail "erasure half done: $state" ;; esac
+  if [ "${state%%:*}" = $((N - ERASE)) ]; then PARTIAL["contact erase"]=$((${PARTIAL["contact erase"]:-0} + 1)); fi
   STDIN_FILE=erase.txt crm --db k.db contact erase - -q
   # Done already: every reference is unknown now (2) and nothing changes.
   if [ "$STATUS" -eq 0 ] || { [ "$STATUS" -eq 2 ] && [ "${state%%:*}" = $((N - ERASE)) ]; }; then ok; else
@@ -241,8 +249,10 @@ for i in $(seq 1 "$ITERATIONS"); do
   healthy k.db
 done
 
-echo "command | kills | of them mid-run | result"
+# "done before the kill": some (not all) batches or models were committed
+# (imports, score run), or the whole run or erasure was (select, erase).
+echo "command | kills | still running when killed | done before the kill | failed checks"
 for c in "contact import" "consent import" "score run" "campaign select" "contact erase"; do
-  echo "$c | ${TRIED[$c]:-0} | ${MID[$c]:-0} | db check ok, nothing half done, re-run complete"
+  echo "$c | ${TRIED[$c]:-0} | ${MID[$c]:-0} | ${PARTIAL[$c]:--} | $FAILURES in the whole suite"
 done
 finish

@@ -49,7 +49,7 @@ crm --db wal.db init
 env -i PATH=/usr/bin:/bin HOME="$WORK/home" LC_ALL=C TZ=UTC ASAN_OPTIONS="$ASAN_OPTIONS" \
   "$CRM_BIN" --db wal.db contact import many.csv --batch 500 -q &
 pid=$!
-for _ in $(seq 1 400); do
+for _ in $(seq 1 1000); do
   [ -e wal.db-wal ] && [ -e wal.db-shm ] && break
   sleep 0.01
 done
