@@ -20,9 +20,10 @@ awk 'BEGIN {
 }' >people.csv
 awk 'BEGIN {
   print "email,first_name,last_name,country,city"
-  for (i = 1; i <= 20000; i++)
+  for (i = 1; i <= 8000; i++)
     printf "big%d@example.com,Big%d,Name%d,FR,Town%d\n", i, i, i, i % 70
 }' >big.csv
+printf 'email,first_name\nf1@example.com,F\nf2@example.com,G\n' >few.csv
 printf 'email,purpose,channel,action,at\np5@example.com,news,email,grant,2026-01-01\n' >grants.csv
 cat >crm.toml <<'TOML'
 [consent.purposes.news]
@@ -154,7 +155,7 @@ survive_all() {
   local db=$1 args
   for args in "contact list" "contact search First1" "contact show 1500" "contact history 7" \
     "export contacts" "export events" "export consents" "export subject 1500" "export report summary" \
-    "contact add --email z@example.com" "contact update 1200 --city Bonn" "contact import big.csv" \
+    "contact add --email z@example.com" "contact update 1200 --city Bonn" "contact import few.csv" \
     "consent grant 1300 --purpose news --channel email" "consent import grants.csv" \
     "contact erase 1400" "contact dedupe" "journey map" "journey log 3 purchase --amount 5" \
     "score run" "score list rfm" "campaign select mail" "db check" "consent verify" "db stats" \
