@@ -5,13 +5,13 @@
 # run is visible, the consent chain verifies, and running the command again
 # completes. The delays are drawn from a seeded generator: FAULT_SEED=N
 # repeats a run (the seed is printed), FAULT_ITERATIONS=N sets the kills per
-# command (default 6, 25 in the Release job; a long run uses a few hundred).
+# command (default 5, 25 in the Release job; a long run uses a few hundred).
 # shellcheck source-path=SCRIPTDIR
 source "$(dirname "$0")/lib.sh"
 
 SEED=${FAULT_SEED:-$(($(date +%s) % 32768))}
 # CRM_TEST_LARGE=1 (scripts/test, Release only) kills more often.
-if [ "${CRM_TEST_LARGE:-}" = 1 ]; then ITERATIONS=${FAULT_ITERATIONS:-25}; else ITERATIONS=${FAULT_ITERATIONS:-6}; fi
+if [ "${CRM_TEST_LARGE:-}" = 1 ]; then ITERATIONS=${FAULT_ITERATIONS:-25}; else ITERATIONS=${FAULT_ITERATIONS:-5}; fi
 RANDOM=$SEED
 echo "test_faults: seed $SEED, $ITERATIONS kills per command (FAULT_SEED=$SEED repeats this run)"
 
