@@ -92,6 +92,13 @@ SQLite::Database open_connection(const fs::path& path, int busy_timeout_ms, Crea
   case SQLITE_PERM:
     throw Error(Exit::io, fmt::format("{}: I/O error: {}", context, sqlite->what()));
   case SQLITE_CONSTRAINT:
+    // crm writes only rows whose references it has just read, so a broken
+    // reference means a damaged file (overwritten pages), not bad input.
+    if (sqlite->getExtendedErrorCode() == SQLITE_CONSTRAINT_FOREIGNKEY)
+      throw Error(
+          Exit::io,
+          fmt::format("{}: the database is inconsistent: a row refers to a missing one", context),
+          "'crm db check' tells more; restore from a backup ('crm db backup')");
     throw Error(Exit::data, fmt::format("{}: {}", context, sqlite->what()));
   default:
     throw Error(Exit::internal,
@@ -302,8 +309,8 @@ std::vector<SchemaObject> database_schema(Database& db) {
                                   "AND name NOT LIKE 'sqlite_%' AND name NOT LIKE 'contact_fts_%' "
                                   "ORDER BY type, rowid");
     while (q.executeStep())
-      objects.push_back({q.getColumn(0).getString(), q.getColumn(1).getString(),
-                         q.getColumn(2).getString()});
+      objects.push_back(
+          {q.getColumn(0).getString(), q.getColumn(1).getString(), q.getColumn(2).getString()});
   } catch (const std::exception& e) {
     throw_sqlite_error(e, "cannot read the schema");
   }

@@ -738,18 +738,23 @@ std::vector<ScoreRunSummary> run_scores(Database& db, const Config& config,
   if (names.empty())
     names.assign(k_models.begin(), k_models.end());
   std::vector<ScoreRunSummary> summaries;
-  RunCache cache(db.sql());
-  for (const auto& name : names) {
-    std::vector<Result> results;
-    std::int64_t not_scored = 0;
-    db.read([&] {
-      const auto refused = profiling_refusals(db, requires_consent(config), now, std::nullopt,
-                                              consent_lifetime(config));
-      not_scored = static_cast<std::int64_t>(refused.size());
-      results = ModelRun(db, config, now, refused).run(name);
-    });
-    store(db, name, results, format_time(now));
-    summaries.push_back({name, static_cast<std::int64_t>(results.size()), not_scored});
+  try {
+    RunCache cache(db.sql());
+    for (const auto& name : names) {
+      std::vector<Result> results;
+      std::int64_t not_scored = 0;
+      db.read([&] {
+        const auto refused = profiling_refusals(db, requires_consent(config), now, std::nullopt,
+                                                consent_lifetime(config));
+        not_scored = static_cast<std::int64_t>(refused.size());
+        results = ModelRun(db, config, now, refused).run(name);
+      });
+      store(db, name, results, format_time(now));
+      summaries.push_back({name, static_cast<std::int64_t>(results.size()), not_scored});
+    }
+  } catch (const std::exception& e) {
+    // A locked, full or corrupt database is the user's 75 or 74, not a bug.
+    throw_sqlite_error(e, "cannot run scores");
   }
   return summaries;
 }

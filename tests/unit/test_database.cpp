@@ -88,6 +88,38 @@ TEST_CASE("check finds a row that refers to a missing contact") {
   CHECK(problems[0] == "table note: row 1 refers to a missing contact row");
 }
 
+namespace {
+
+// The Error that throw_sqlite_error makes of the exception `sql` throws.
+Error sqlite_error_of(Database& db, const char* sql) {
+  try {
+    try {
+      db.sql().exec(sql);
+    } catch (const std::exception& e) {
+      throw_sqlite_error(e, "cannot do it");
+    }
+  } catch (const Error& e) {
+    return e;
+  }
+  return Error(Exit::ok, "no error");
+}
+
+} // namespace
+
+TEST_CASE("a broken reference, as on a damaged file, is 74 with a hint; other constraints 65") {
+  TempDir dir;
+  Database db(dir / "crm.db", 1000, Create::yes);
+  auto broken =
+      sqlite_error_of(db, "INSERT INTO note (contact_id, body, created_at) VALUES (7, 'x', 'y')");
+  CHECK(broken.code() == Exit::io);
+  CHECK(std::string(broken.what()) ==
+        "cannot do it: the database is inconsistent: a row refers to a missing one");
+  CHECK(broken.hint() == "'crm db check' tells more; restore from a backup ('crm db backup')");
+  db.sql().exec("INSERT INTO meta (key, value) VALUES ('a', 'b')");
+  CHECK(sqlite_error_of(db, "INSERT INTO meta (key, value) VALUES ('a', 'c')").code() ==
+        Exit::data);
+}
+
 TEST_CASE("backup writes a private, self-contained copy and refuses to overwrite") {
   TempDir dir;
   Database db(dir / "crm.db", 1000, Create::yes);
