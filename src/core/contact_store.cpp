@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <map>
+#include <unordered_map>
 
 namespace crm {
 
@@ -69,13 +70,6 @@ void append_json_list(std::string& out, const std::vector<std::string>& items) {
     append_json_string(out, items[i]);
   }
   out += ']';
-}
-
-std::optional<std::string> attr_value(const Contact& c, const std::string& key) {
-  for (const auto& [k, v] : c.attrs)
-    if (k == key)
-      return v;
-  return std::nullopt;
 }
 
 // Binds without a copy: `v` outlives the statement's next step (the caller's
@@ -240,17 +234,18 @@ std::string change_detail(const Contact& before, const Contact& after) {
   for (const auto& f : k_fields)
     if (f.member != nullptr && before.*(f.member) != after.*(f.member))
       add_pair(f.name, before.*(f.member), after.*(f.member));
-  std::map<std::string, int> keys;
+  // Each key's value before and after (the first of a repeated key), in key
+  // order; one pass over each side, as a contact may carry 100k attributes.
+  std::map<std::string, std::pair<std::optional<std::string>, std::optional<std::string>>> values;
   for (const auto& [k, v] : before.attrs)
-    keys[k];
+    if (auto& slot = values[k].first; !slot)
+      slot = v;
   for (const auto& [k, v] : after.attrs)
-    keys[k];
-  for (const auto& [k, unused] : keys) {
-    auto old_value = attr_value(before, k);
-    auto new_value = attr_value(after, k);
-    if (old_value != new_value)
-      add_pair("attr." + k, old_value, new_value);
-  }
+    if (auto& slot = values[k].second; !slot)
+      slot = v;
+  for (const auto& [k, value] : values)
+    if (value.first != value.second)
+      add_pair("attr." + k, value.first, value.second);
   std::vector<std::string> added, removed;
   std::set_difference(after.tags.begin(), after.tags.end(), before.tags.begin(), before.tags.end(),
                       std::back_inserter(added));
@@ -325,15 +320,26 @@ void ContactWriter::update_attrs_and_tags(const Contact& before, const Contact& 
     s.exec();
     s.reset();
   };
+  // Each side's attributes by key (the first of a repeated key): a contact
+  // may carry 100k of them.
+  auto by_key = [](const Contact& c) {
+    std::unordered_map<std::string_view, std::string_view> out;
+    out.reserve(c.attrs.size());
+    for (const auto& [k, v] : c.attrs)
+      out.emplace(k, v);
+    return out;
+  };
+  const auto before_values = by_key(before);
+  const auto after_values = by_key(after);
   for (const auto& [k, v] : before.attrs) {
-    if (!attr_value(after, k)) {
+    if (!after_values.contains(k)) {
       m_attr_delete.bind(1, after.id);
       m_attr_delete.bindNoCopy(2, k);
       run(m_attr_delete);
     }
   }
   for (const auto& [k, v] : after.attrs) {
-    if (attr_value(before, k) == v)
+    if (auto it = before_values.find(k); it != before_values.end() && it->second == v)
       continue;
     m_attr_set.bind(1, after.id);
     m_attr_set.bindNoCopy(2, k);

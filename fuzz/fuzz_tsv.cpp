@@ -1,0 +1,6 @@
+// libFuzzer target: the TSV reader (src/core/read_csv.cpp).
+#include "fuzz_reader.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  return crm_fuzz::read_all(data, size, crm::InputFormat::tsv, ".tsv");
+}
