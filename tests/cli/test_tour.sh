@@ -15,6 +15,8 @@ ln -s "$CRM_BIN" "$WORK/bin/crm"
 for lib in "$(dirname "$CRM_BIN")"/*.so; do
   [ -e "$lib" ] && ln -s "$lib" "$WORK/bin/"
 done
+# ...and the shop's config as examples/shop.toml, from the root of a clone.
+ln -s "$SRC/examples" "$WORK/tour/examples"
 if [ -d "$SRC/../shared" ]; then
   ln -s "$(cd "$SRC/../shared" && pwd)" "$WORK/shared"
 else
