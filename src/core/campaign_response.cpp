@@ -527,9 +527,9 @@ std::vector<RunReport> campaign_report(Database& db, const Campaign& campaign,
       SQLite::Statement groups(
           db.sql(), "SELECT m.holdout, count(*), "
                     "sum(EXISTS (SELECT 1 FROM event e WHERE e.contact_id = m.contact_id "
-                    " AND e.touchpoint = ?1 AND e.at > ?2 AND e.at <= ?3)), "
+                    " AND e.touchpoint = ?1 AND e.at >= ?2 AND e.at <= ?3)), "
                     "sum((SELECT ifnull(sum(e.amount), 0) FROM event e "
-                    " WHERE e.contact_id = m.contact_id AND e.touchpoint = ?1 AND e.at > ?2 "
+                    " WHERE e.contact_id = m.contact_id AND e.touchpoint = ?1 AND e.at >= ?2 "
                     " AND e.at <= ?3)) "
                     "FROM campaign_member m WHERE m.run = ?4 GROUP BY m.holdout");
       SQLite::Statement responses(db.sql(), "SELECT type, count(DISTINCT contact_id) FROM "

@@ -51,7 +51,7 @@ def main():
             for contact in contacts:
                 rows = db.execute(
                     "SELECT amount FROM event WHERE contact_id = ? AND touchpoint = 'purchase' "
-                    "AND at > ? AND at <= ?", (contact, at, end)).fetchall()
+                    "AND at >= ? AND at <= ?", (contact, at, end)).fetchall()
                 if rows:
                     converted[holdout] += 1
                     if holdout == 0:

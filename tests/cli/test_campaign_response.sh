@@ -199,12 +199,14 @@ done
 # Outside the 30-day window and before the run: not counted.
 crm journey log "${control[2]}" purchase --at 2027-01-10T10:00:00Z
 crm journey log "${treated[11]}" purchase --at 2026-11-01T10:00:00Z
+# At the very time of the run (the clock of these tests): counted.
+crm journey log "${treated[12]}" purchase --amount 1
 crm campaign report winback --run winback-2026-W47 -f json
 expect_status 0
 printf '%s\n' "$OUT" >report.json
 if python3 "$HERE/campaign_report_check.py" crm.db winback report.json 30 >check.txt 2>&1; then ok; else fail "checker: $(cat check.txt)"; fi
 crm campaign report winback --run winback-2026-W47 -f tsv --fields members,holdout,conversions,holdout_conversions,revenue --no-header
-expect_out "$(printf '%s\t%s\t6\t2\t152.40' "${#treated[@]}" "${#control[@]}")"
+expect_out "$(printf '%s\t%s\t7\t2\t153.40' "${#treated[@]}" "${#control[@]}")"
 crm campaign report winback --fields help
 expect_status 0
 expect_out_contains "uplift_pp"
