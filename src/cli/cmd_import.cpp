@@ -12,11 +12,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
-#include <iostream>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace crm::cli {
 
@@ -200,39 +196,14 @@ void register_contact_import(CLI::App& contact, Context& ctx) {
           options.profile = profile_name(*builtin);
       }
       options.builtin = builtin;
-      std::unique_ptr<RejectFile> file;
-      StderrRejects to_stderr(ctx.options.quiet);
-      if (!a->rejects.empty())
-        file = std::make_unique<RejectFile>(a->rejects);
-      RejectSink& sink = file ? static_cast<RejectSink&>(*file) : to_stderr;
-      bool tty = ::isatty(STDERR_FILENO) != 0;
-      struct stat info {};
-      std::uint64_t total =
-          a->file != "-" && ::stat(a->file.c_str(), &info) == 0 && S_ISREG(info.st_mode)
-              ? static_cast<std::uint64_t>(info.st_size)
-              : 0;
-      Progress progress(!ctx.options.quiet && (ctx.options.progress == "always" ||
-                                               (ctx.options.progress == "auto" && tty)),
-                        total);
-      ImportSummary summary;
-      try {
-        summary = import_contacts(db, *reader, options, write, sink, [&](std::size_t rows) {
-          progress.update(rows, reader->bytes_read());
-        });
-      } catch (...) {
-        progress.clear();
-        if (file)
-          file->close();
-        throw;
-      }
-      progress.clear();
-      if (file)
-        file->close();
-      to_stderr.finish();
+      const auto summary =
+          run_import(ctx, a->file, a->rejects, *reader, [&](RejectSink& sink, const auto& on_rows) {
+            return import_contacts(db, *reader, options, write, sink, on_rows);
+          });
       std::string line =
           fmt::format("inserted {}, updated {}, unchanged {}, rejected {}", summary.inserted,
                       summary.updated, summary.unchanged, summary.rejected);
-      if (file && summary.rejected > 0)
+      if (!a->rejects.empty() && summary.rejected > 0)
         line += fmt::format(" (see {})", a->rejects);
       if (!options.profile.empty())
         line += fmt::format("; profile {}", options.profile);

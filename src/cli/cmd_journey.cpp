@@ -11,8 +11,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <sys/stat.h>
-#include <unistd.h>
 
 namespace crm::cli {
 
@@ -187,35 +185,10 @@ void register_import(CLI::App& journey, Context& ctx) {
       auto reader = open_reader(a->file, reader_options);
       if (reader->format() == InputFormat::vcard)
         throw Error(Exit::usage, "journey import: events are csv, tsv, json or ndjson, not vCard");
-      std::unique_ptr<RejectFile> file;
-      StderrRejects to_stderr(ctx.options.quiet);
-      if (!a->rejects.empty())
-        file = std::make_unique<RejectFile>(a->rejects);
-      RejectSink& sink = file ? static_cast<RejectSink&>(*file) : to_stderr;
-      bool tty = ::isatty(STDERR_FILENO) != 0;
-      struct stat info {};
-      std::uint64_t total =
-          a->file != "-" && ::stat(a->file.c_str(), &info) == 0 && S_ISREG(info.st_mode)
-              ? static_cast<std::uint64_t>(info.st_size)
-              : 0;
-      Progress progress(!ctx.options.quiet && (ctx.options.progress == "always" ||
-                                               (ctx.options.progress == "auto" && tty)),
-                        total);
-      EventImportSummary summary;
-      try {
-        summary = import_events(db, *reader, options, journey, write, sink, [&](std::size_t rows) {
-          progress.update(rows, reader->bytes_read());
-        });
-      } catch (...) {
-        progress.clear();
-        if (file)
-          file->close();
-        throw;
-      }
-      progress.clear();
-      if (file)
-        file->close();
-      to_stderr.finish();
+      const auto summary =
+          run_import(ctx, a->file, a->rejects, *reader, [&](RejectSink& sink, const auto& on_rows) {
+            return import_events(db, *reader, options, journey, write, sink, on_rows);
+          });
       if (!summary.unknown_touchpoints.empty()) {
         std::string names;
         for (const auto& [name, count] : summary.unknown_touchpoints)
@@ -224,7 +197,7 @@ void register_import(CLI::App& journey, Context& ctx) {
       }
       std::string line = fmt::format("inserted {}, unchanged {}, rejected {}", summary.inserted,
                                      summary.unchanged, summary.rejected);
-      if (file && summary.rejected > 0)
+      if (!a->rejects.empty() && summary.rejected > 0)
         line += fmt::format(" (see {})", a->rejects);
       if (options.dry_run == DryRun::yes)
         line = "dry run: " + line + "; nothing was written";

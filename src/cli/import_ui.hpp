@@ -2,6 +2,8 @@
 // What an import shows on stderr: rejected rows without --rejects, and the
 // progress line. Shared by every command that imports a file.
 
+#include "context.hpp"
+
 #include <crm/error.hpp>
 #include <crm/readers.hpp>
 #include <crm/rejects.hpp>
@@ -11,11 +13,16 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <iostream>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include <sys/stat.h>
+#include <unistd.h>
 
 namespace crm::cli {
 
@@ -109,5 +116,45 @@ private:
   std::chrono::steady_clock::time_point m_start;
   std::chrono::steady_clock::time_point m_last{};
 };
+
+// Runs one import of `file`, read by `reader`: rejected rows go to the
+// `rejects` file (mode 0600) or, without one, to stderr, and a progress line
+// is drawn while it runs (on a terminal, or --progress always); both are
+// closed, also when the import throws. `import(sink, on_rows)` runs the core
+// import and returns its summary.
+template <class Import>
+auto run_import(const Context& ctx, const std::string& file, const std::string& rejects,
+                RecordReader& reader, Import&& import) {
+  std::unique_ptr<RejectFile> reject_file;
+  StderrRejects to_stderr(ctx.options.quiet);
+  if (!rejects.empty())
+    reject_file = std::make_unique<RejectFile>(rejects);
+  RejectSink& sink = reject_file ? static_cast<RejectSink&>(*reject_file) : to_stderr;
+  struct stat info {};
+  const std::uint64_t total =
+      file != "-" && ::stat(file.c_str(), &info) == 0 && S_ISREG(info.st_mode)
+          ? static_cast<std::uint64_t>(info.st_size)
+          : 0;
+  const bool tty = ::isatty(STDERR_FILENO) != 0;
+  Progress progress(!ctx.options.quiet && (ctx.options.progress == "always" ||
+                                           (ctx.options.progress == "auto" && tty)),
+                    total);
+  const std::function<void(std::size_t)> on_rows = [&](std::size_t rows) {
+    progress.update(rows, reader.bytes_read());
+  };
+  try {
+    auto summary = import(sink, on_rows);
+    progress.clear();
+    if (reject_file)
+      reject_file->close();
+    to_stderr.finish();
+    return summary;
+  } catch (...) {
+    progress.clear();
+    if (reject_file)
+      reject_file->close();
+    throw;
+  }
+}
 
 } // namespace crm::cli
