@@ -17,6 +17,10 @@ enum class InputFormat { csv, tsv, json, ndjson, vcard };
 std::optional<InputFormat> parse_input_format(std::string_view name);
 std::string_view input_format_name(InputFormat f);
 
+// A column name as the importers compare it: without ASCII case, spaces,
+// hyphens, underscores and dots ("E-Mail Address" and "email_address" match).
+std::string simplified_column(std::string_view name);
+
 // One record of an input file.
 struct InputRecord {
   // The physical line where the record starts; the csv/tsv header is line 1.

@@ -227,20 +227,10 @@ constexpr std::pair<std::string_view, Slot> k_names[] = {
     {"amount", Slot::amount},
 };
 
-std::string simplify(std::string_view name) {
-  std::string out;
-  for (char c : name) {
-    if (c == ' ' || c == '-' || c == '_')
-      continue;
-    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-  }
-  return out;
-}
-
 Slot target_of(std::string_view target) {
   if (target == "-")
     return Slot::ignore;
-  const std::string simple = simplify(target);
+  const std::string simple = simplified_column(target);
   for (const auto& [name, slot] : k_names)
     if (name == simple && simple != "contact" && simple != "id" && simple != "mail" &&
         simple != "response" && simple != "event" && simple != "time" && simple != "timestamp" &&
@@ -255,7 +245,7 @@ Slot resolve_column(const std::string& column, const ResponseImportOptions& opti
   for (const auto& [from, to] : options.map)
     if (from == column)
       return target_of(to);
-  const std::string simple = simplify(column);
+  const std::string simple = simplified_column(column);
   for (const auto& [name, slot] : k_names)
     if (name == simple)
       return slot;

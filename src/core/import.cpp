@@ -28,17 +28,6 @@ struct Target {
   std::string name; // the field or attribute name
 };
 
-// Column names compare without case, spaces, hyphens and underscores.
-std::string simplify(std::string_view name) {
-  std::string out;
-  for (char c : name) {
-    if (c == ' ' || c == '-' || c == '_' || c == '.')
-      continue;
-    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-  }
-  return out;
-}
-
 // Names people give the fields in their own files (simplified).
 constexpr std::pair<std::string_view, std::string_view> k_aliases[] = {
     {"mail", "email"},
@@ -115,7 +104,7 @@ Target resolve_column(const std::string& column, const ImportOptions& options) {
       return target_of(to);
   if (column.starts_with("attr.") && valid_attr_key(column.substr(5)))
     return {Target::Kind::attr, column.substr(5)};
-  std::string simple = simplify(column);
+  std::string simple = simplified_column(column);
   if (simple == "id" || simple == "updatedat")
     return {Target::Kind::ignore, ""};
   if (simple == "tags" || simple == "categories")
@@ -123,7 +112,7 @@ Target resolve_column(const std::string& column, const ImportOptions& options) {
   if (simple == "createdat")
     return {Target::Kind::created_at, ""};
   for (const auto& f : field_table())
-    if (f.member != nullptr && simplify(f.name) == simple)
+    if (f.member != nullptr && simplified_column(f.name) == simple)
       return {Target::Kind::field, std::string(f.name)};
   for (const auto& [alias, field] : k_aliases)
     if (alias == simple)

@@ -497,18 +497,6 @@ constexpr std::array<std::string_view, 8> k_names = {
     "outlook-com", "thunderbird",   "mailchimp", "hubspot",
 };
 
-// Column names compare without ASCII case, spaces, hyphens, underscores and
-// dots, as the mapping by name does.
-std::string simplify(std::string_view name) {
-  std::string out;
-  for (char c : name) {
-    if (c == ' ' || c == '-' || c == '_' || c == '.')
-      continue;
-    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-  }
-  return out;
-}
-
 // Matches a simplified column against a simplified pattern; '#' takes one
 // or more digits, returned in `number`.
 bool matches(std::string_view column, std::string_view pattern, std::string& number) {
@@ -807,10 +795,10 @@ const BuiltinProfile* recognise_profile(std::span<const std::string> columns) {
   std::vector<std::string> simple;
   simple.reserve(columns.size());
   for (const auto& c : columns)
-    simple.push_back(simplify(c));
+    simple.push_back(simplified_column(c));
   for (const auto& p : profiles()) {
     bool all = std::all_of(p.signature.begin(), p.signature.end(), [&](std::string_view s) {
-      return std::find(simple.begin(), simple.end(), simplify(s)) != simple.end();
+      return std::find(simple.begin(), simple.end(), simplified_column(s)) != simple.end();
     });
     if (all)
       return &p;
@@ -853,14 +841,14 @@ ProfileMapper::ProfileMapper(const BuiltinProfile& profile, std::span<const std:
   std::vector<std::string> patterns;
   patterns.reserve(profile.rules.size());
   for (const auto& rule : profile.rules)
-    patterns.push_back(simplify(rule.column));
+    patterns.push_back(simplified_column(rule.column));
   m_columns.resize(columns.size());
   for (std::size_t i = 0; i < columns.size(); ++i) {
     Column& column = m_columns[i];
     column.name = columns[i];
     if (skip && skip(i))
       continue;
-    std::string simple = simplify(columns[i]);
+    std::string simple = simplified_column(columns[i]);
     for (std::size_t r = 0; r < profile.rules.size(); ++r) {
       std::string number;
       if (!matches(simple, patterns[r], number))

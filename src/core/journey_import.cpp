@@ -76,17 +76,6 @@ constexpr std::pair<std::string_view, Slot> k_targets[] = {
     {"-", Slot::ignore},
 };
 
-// Column names compare without case, spaces, hyphens and underscores.
-std::string simplify(std::string_view name) {
-  std::string out;
-  for (char c : name) {
-    if (c == ' ' || c == '-' || c == '_')
-      continue;
-    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
-  }
-  return out;
-}
-
 struct Target {
   Slot slot = Slot::ignore;
   std::string attr; // Slot::attr: the attribute name
@@ -109,7 +98,7 @@ Target resolve_column(const std::string& column, const EventImportOptions& optio
       return target_of(to);
   if (column.starts_with("attr.") && valid_attr_key(column.substr(5)))
     return {Slot::attr, column.substr(5)};
-  const std::string simple = simplify(column);
+  const std::string simple = simplified_column(column);
   for (const auto& [name, slot] : k_names)
     if (name == simple)
       return {slot, {}};

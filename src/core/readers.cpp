@@ -94,6 +94,16 @@ std::optional<InputFormat> parse_input_format(std::string_view name) {
   return std::nullopt;
 }
 
+std::string simplified_column(std::string_view name) {
+  std::string out;
+  for (char c : name) {
+    if (c == ' ' || c == '-' || c == '_' || c == '.')
+      continue;
+    out.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+  }
+  return out;
+}
+
 std::string_view input_format_name(InputFormat f) {
   switch (f) {
   case InputFormat::csv:

@@ -249,9 +249,12 @@ if [ "$dups" = 0 ]; then ok; else fail "duplicated members"; fi
 begin "a select that cannot get the database in time is 75 and records nothing"
 sed -i 's/busy_timeout_ms = 5000/busy_timeout_ms = 200/' crm.toml
 runs_before=$(q "SELECT count(*) FROM campaign_run")
-{ echo "BEGIN IMMEDIATE;"; sleep 2; echo "COMMIT;"; } | sqlite3 crm.db &
+# The lock is held once sqlite3 has made the file "locked" (a fixed sleep
+# was not enough on a loaded machine).
+rm -f locked
+{ echo "BEGIN IMMEDIATE;"; echo ".shell touch locked"; sleep 3; echo "COMMIT;"; } | sqlite3 crm.db &
 locker=$!
-sleep 0.5
+while [ ! -e locked ]; do sleep 0.05; done
 TEST_NOW=2026-12-21T08:00:00Z crm campaign select promo
 expect_status 75
 wait "$locker"
