@@ -261,31 +261,8 @@ void register_respond(CLI::App& command, Context& ctx) {
 void register_import_responses(CLI::App& command, Context& ctx) {
   auto* cmd =
       command.add_subcommand("import-responses", "Import responses from csv, tsv, json or ndjson");
-  struct Args {
-    std::string file, input_format, encoding, delimiter, rejects;
-    std::vector<std::string> map;
-    bool dry_run = false;
-    std::size_t batch = 0;
-    std::optional<std::size_t> max_rejects;
-  };
-  auto a = std::make_shared<Args>();
-  cmd->add_option("file", a->file, "The input file, or - for stdin")->required();
-  cmd->add_option("--input-format", a->input_format, "csv, tsv, json or ndjson")
-      ->type_name("FMT")
-      ->check(CLI::IsMember({"csv", "tsv", "json", "ndjson"}));
-  cmd->add_option("--encoding", a->encoding, "Input encoding, like cp1252 (default UTF-8)")
-      ->type_name("NAME");
-  cmd->add_option("--delimiter", a->delimiter, "csv delimiter (default: from the header)")
-      ->type_name("CHAR");
-  cmd->add_option("--map", a->map, "Map a column: \"Source Column=field\" (response field, -)")
-      ->type_name("COLUMN=FIELD");
-  cmd->add_option("--rejects", a->rejects, "Write rejected rows to FILE (mode 0600)")
-      ->type_name("FILE");
-  cmd->add_option("--max-rejects", a->max_rejects, "Abort (65, nothing imported) past N rejects")
-      ->type_name("N");
-  cmd->add_flag("--dry-run", a->dry_run, "Validate and count, write nothing");
-  cmd->add_option("--batch", a->batch, "Rows per transaction (default: the whole input)")
-      ->type_name("N");
+  auto a = std::make_shared<RowImportArgs>();
+  add_row_import_options(*cmd, *a, "response field, -");
   cmd->callback([&ctx, a] {
     ctx.action = [&ctx, a] {
       ReaderOptions reader_options =

@@ -252,31 +252,11 @@ void register_consent(CLI::App& command, Context& ctx) {
   {
     auto* cmd =
         consent->add_subcommand("import", "Append ledger entries from csv, tsv, json or ndjson");
-    struct Args {
-      std::string file, input_format, encoding, delimiter, rejects;
-      std::optional<std::size_t> max_rejects;
-      std::size_t batch = 0;
-      bool dry_run = false;
-    };
-    auto a = std::make_shared<Args>();
-    cmd->add_option("file", a->file, "The input file, or - for stdin")->required();
-    cmd->add_option("--input-format", a->input_format, "csv, tsv, json or ndjson")
-        ->type_name("FMT");
-    cmd->add_option("--encoding", a->encoding, "Input encoding, like cp1252 (default UTF-8)");
-    cmd->add_option("--delimiter", a->delimiter, "csv delimiter (default: sniffed)");
-    cmd->add_option("--rejects", a->rejects, "Write rejected rows to FILE (mode 0600)")
-        ->type_name("FILE");
-    cmd->add_option("--max-rejects", a->max_rejects, "Abort (65, nothing imported) past N rejects");
-    cmd->add_option("--batch", a->batch, "Rows per transaction (default: the whole input)");
-    cmd->add_flag("--dry-run", a->dry_run, "Validate and count, write nothing");
+    auto a = std::make_shared<RowImportArgs>();
+    add_row_import_options(*cmd, *a, "");
     cmd->callback([&ctx, a] {
       ctx.action = [&ctx, a] {
         auto reader_options = cli::reader_options(a->input_format, a->encoding, a->delimiter);
-        if (!a->input_format.empty() &&
-            (!reader_options.format || *reader_options.format == InputFormat::vcard))
-          throw Error(
-              Exit::usage,
-              fmt::format("--input-format: '{}' is not csv, tsv, json or ndjson", a->input_format));
         auto purposes = consent_purposes(ctx.config());
         auto& db = ctx.database();
         auto reader = open_reader(a->file, reader_options);
@@ -286,25 +266,13 @@ void register_consent(CLI::App& command, Context& ctx) {
         options.batch = a->batch;
         auto write = ctx.write_context();
         write.source = fmt::format("consent import {}", a->file == "-" ? "stdin" : a->file);
-        std::unique_ptr<RejectFile> file;
-        StderrRejects to_stderr(ctx.options.quiet);
-        if (!a->rejects.empty())
-          file = std::make_unique<RejectFile>(a->rejects);
-        RejectSink& sink = file ? static_cast<RejectSink&>(*file) : to_stderr;
-        ConsentImportSummary summary;
-        try {
-          summary = import_consents(db, *reader, purposes, options, write, sink);
-        } catch (...) {
-          if (file)
-            file->close();
-          throw;
-        }
-        if (file)
-          file->close();
-        to_stderr.finish();
+        const auto summary =
+            run_import(ctx, a->file, a->rejects, *reader, [&](RejectSink& sink, const auto&) {
+              return import_consents(db, *reader, purposes, options, write, sink);
+            });
         std::string line = fmt::format("added {}, unchanged {}, rejected {}", summary.added,
                                        summary.unchanged, summary.rejected);
-        if (file && summary.rejected > 0)
+        if (!a->rejects.empty() && summary.rejected > 0)
           line += fmt::format(" (see {})", a->rejects);
         if (a->dry_run)
           line = "dry run: " + line + "; nothing was written";

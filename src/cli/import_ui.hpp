@@ -16,6 +16,7 @@
 #include <functional>
 #include <iostream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -42,6 +43,39 @@ inline ReaderOptions reader_options(const std::string& input_format, const std::
     options.delimiter = d[0];
   }
   return options;
+}
+
+// The file and options of an import of rows (csv, tsv, json or ndjson):
+// journey events, campaign responses, consent entries.
+struct RowImportArgs {
+  std::string file, input_format, encoding, delimiter, rejects;
+  std::vector<std::string> map;
+  bool dry_run = false;
+  std::size_t batch = 0;
+  std::optional<std::size_t> max_rejects;
+};
+
+// Adds the file and the options of RowImportArgs to `cmd`; --map only when
+// `map_help` (what a column may map to) is not empty.
+inline void add_row_import_options(CLI::App& cmd, RowImportArgs& a, const std::string& map_help) {
+  cmd.add_option("file", a.file, "The input file, or - for stdin")->required();
+  cmd.add_option("--input-format", a.input_format, "csv, tsv, json or ndjson")
+      ->type_name("FMT")
+      ->check(CLI::IsMember({"csv", "tsv", "json", "ndjson"}));
+  cmd.add_option("--encoding", a.encoding, "Input encoding, like cp1252 (default UTF-8)")
+      ->type_name("NAME");
+  cmd.add_option("--delimiter", a.delimiter, "csv delimiter (default: from the header)")
+      ->type_name("CHAR");
+  if (!map_help.empty())
+    cmd.add_option("--map", a.map, "Map a column: \"Source Column=field\" (" + map_help + ")")
+        ->type_name("COLUMN=FIELD");
+  cmd.add_option("--rejects", a.rejects, "Write rejected rows to FILE (mode 0600)")
+      ->type_name("FILE");
+  cmd.add_option("--max-rejects", a.max_rejects, "Abort (65, nothing imported) past N rejects")
+      ->type_name("N");
+  cmd.add_flag("--dry-run", a.dry_run, "Validate and count, write nothing");
+  cmd.add_option("--batch", a.batch, "Rows per transaction (default: the whole input)")
+      ->type_name("N");
 }
 
 // --map "Source Column=field" options as pairs.
