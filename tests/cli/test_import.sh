@@ -211,6 +211,24 @@ expect_out 'import	import batch 1	{"created":true}
 import	import batch 2	{"city":["Ulm","Bonn"],"attr.industry":["retail","craft"],"tags":{"added":["b"]}}
 undo	undo of import batch 2	{"city":["Bonn","Ulm"],"attr.industry":["craft","retail"],"tags":{"removed":["b"]}}'
 
+begin "a later row that changes a contact made earlier in the same file: history in order, indexed, undone"
+printf 'email,first_name,city\nsame@example.com,Sam,Jena\nother@example.com,Otto,Hof\nSAME@example.com,Sam,Gotha\n' >same.csv
+crm --db same.db init
+crm --db same.db contact import same.csv
+expect_err "inserted 2, updated 1, unchanged 0, rejected 0; batch 1"
+crm --db same.db contact history same@example.com --fields action,source,detail -f tsv --no-header
+expect_out 'import	import batch 1	{"created":true}
+import	import batch 1	{"city":["Jena","Gotha"]}'
+crm --db same.db contact search gotha --fields email --no-header
+expect_out "same@example.com"
+crm --db same.db contact search jena --fields email --no-header
+expect_out ""
+crm --db same.db db check
+expect_status 0
+crm --db same.db contact import --undo 1
+expect_err "undid import batch 1: deleted 2, restored 0"
+if [ "$(sqlite3 same.db "SELECT count(*) FROM contact; SELECT count(*) FROM contact_fts")" = $'0\n0' ]; then ok; else fail "contacts left"; fi
+
 begin "--undo twice, of an unknown batch, or with a file is refused"
 state=$(sqlite3 undo.db .dump)
 crm --db undo.db contact import --undo 2
