@@ -8,7 +8,6 @@
 #include <sqlite3.h>
 
 #include "contact_store.hpp"
-#include "deferred_indexes.hpp"
 #include "prefetch.hpp"
 
 #include <SQLiteCpp/Transaction.h>
@@ -755,27 +754,17 @@ ImportSummary import_contacts(Database& db, RecordReader& reader, const ImportOp
     ~TriggersOff() { set(1); }
     void set(int on) const { sqlite3_db_config(db, SQLITE_DBCONFIG_ENABLE_TRIGGER, on, nullptr); }
   };
-  // The phone and owner indexes take a load's rows in random order; a load
-  // into an empty table builds them afterwards, unless it looks contacts up
-  // by phone. (Into an empty table of 1M contacts: 4 s less of 26 s.)
-  auto deferred = [&] {
-    if (options.key == ImportKey::phone)
-      return DeferredIndexes(db, "contact", {});
-    return DeferredIndexes(db, "contact", {"contact_by_phone", "contact_by_owner"});
-  };
   try {
     CacheSize cache(db.sql());
     if (options.dry_run == DryRun::yes) {
       // Everything happens, then is rolled back: the counts are exact.
       SQLite::Transaction transaction(db.sql(), SQLite::TransactionBehavior::IMMEDIATE);
       TriggersOff triggers(db.sql());
-      auto indexes = deferred();
       Importer importer(db, reader, options, ctx, rejects);
       importer.set_batch(start_batch(db, options, ctx));
       importer.defer_index();
       importer.run(0, progress);
       importer.finish_index();
-      indexes.restore();
       auto summary = importer.summary();
       summary.batch_id = 0;
       return summary;
@@ -787,16 +776,14 @@ ImportSummary import_contacts(Database& db, RecordReader& reader, const ImportOp
       while (more) {
         db.write([&] {
           TriggersOff triggers(db.sql());
-          auto indexes = deferred();
-          // The batch row belongs to the first transaction: an import that
+              // The batch row belongs to the first transaction: an import that
           // fails there leaves no trace.
           if (first)
             importer.set_batch(start_batch(db, options, ctx));
           importer.defer_index();
           more = importer.run(options.batch, progress);
           importer.finish_index();
-          indexes.restore();
-          finish_batch(db, importer.summary(), ctx);
+              finish_batch(db, importer.summary(), ctx);
         });
         first = false;
         importer.report(options.on_changed);
