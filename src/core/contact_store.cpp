@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <array>
+#include <iterator>
 #include <map>
 #include <unordered_map>
 
@@ -133,6 +134,28 @@ const FieldInfo* field_info(std::string_view name) {
   return nullptr;
 }
 
+void merge_attrs(std::vector<std::pair<std::string, std::string>>& attrs,
+                 std::vector<std::pair<std::string, std::optional<std::string>>> updates) {
+  // By key, the last update of a key last; then only the last one counts.
+  std::stable_sort(updates.begin(), updates.end(),
+                   [](const auto& a, const auto& b) { return a.first < b.first; });
+  std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(attrs.size() + updates.size());
+  auto old = attrs.begin();
+  for (auto u = updates.begin(); u != updates.end(); ++u) {
+    if (std::next(u) != updates.end() && std::next(u)->first == u->first)
+      continue;
+    for (; old != attrs.end() && old->first < u->first; ++old)
+      out.push_back(std::move(*old));
+    if (old != attrs.end() && old->first == u->first)
+      ++old;
+    if (u->second)
+      out.emplace_back(std::move(u->first), std::move(*u->second));
+  }
+  std::move(old, attrs.end(), std::back_inserter(out));
+  attrs = std::move(out);
+}
+
 // Applies `changes` to `c`, normalising every value; phone numbers are read
 // with the contact's own country as region, else `default_country`.
 void apply_changes(Contact& c, const ContactChanges& changes, std::string_view default_country,
@@ -184,23 +207,18 @@ void apply_changes(Contact& c, const ContactChanges& changes, std::string_view d
     else
       c.phone.reset();
   }
-  for (const auto& [key, value] : changes.attrs) {
-    if (!valid_attr_key(key))
-      throw Error(Exit::data, fmt::format("invalid attribute name '{}'", key),
-                  "use letters, digits, '_', '-' and '.'");
-    auto it =
-        std::lower_bound(c.attrs.begin(), c.attrs.end(), key,
-                         [](const auto& pair, const std::string& k) { return pair.first < k; });
-    bool present = it != c.attrs.end() && it->first == key;
-    std::string text = value ? normalize_text(*value, fmt::format("attribute '{}'", key)) : "";
-    if (text.empty()) {
-      if (present)
-        c.attrs.erase(it);
-    } else if (present) {
-      it->second = std::move(text);
-    } else {
-      c.attrs.insert(it, {key, std::move(text)});
+  if (!changes.attrs.empty()) {
+    // Normalised first, then merged in one pass: a row may carry 100k of them.
+    std::vector<std::pair<std::string, std::optional<std::string>>> updates;
+    updates.reserve(changes.attrs.size());
+    for (const auto& [key, value] : changes.attrs) {
+      if (!valid_attr_key(key))
+        throw Error(Exit::data, fmt::format("invalid attribute name '{}'", key),
+                    "use letters, digits, '_', '-' and '.'");
+      std::string text = value ? normalize_text(*value, fmt::format("attribute '{}'", key)) : "";
+      updates.emplace_back(key, text.empty() ? std::nullopt : std::optional(std::move(text)));
     }
+    merge_attrs(c.attrs, std::move(updates));
   }
   for (const auto& tag : changes.add_tags) {
     auto t = normalize_tag(tag);

@@ -29,6 +29,12 @@ const FieldInfo* field_info(std::string_view name);
 // Attribute names: letters, digits, '_', '-' and '.'.
 bool valid_attr_key(std::string_view key);
 
+// Sets and removes attributes of a contact (`attrs` sorted by key): each
+// update sets its key to the value, or removes it (nullopt); of updates of
+// the same key the last counts. O(n log n), for rows of 100k attributes.
+void merge_attrs(std::vector<std::pair<std::string, std::string>>& attrs,
+                 std::vector<std::pair<std::string, std::optional<std::string>>> updates);
+
 // Applies `changes` to `c`, normalising every value (SPEC.md section 6);
 // phone numbers are read with the contact's own country as region, else
 // `default_country`. Sets `stage_set` if the stage was given. Throws

@@ -549,15 +549,8 @@ private:
     if (before->email && incoming.email &&
         email_match_key(*before->email) == email_match_key(*incoming.email))
       after.email = before->email;
-    for (const auto& [key, value] : incoming.attrs) {
-      auto it =
-          std::lower_bound(after.attrs.begin(), after.attrs.end(), key,
-                           [](const auto& pair, const std::string& k) { return pair.first < k; });
-      if (it != after.attrs.end() && it->first == key)
-        it->second = value;
-      else
-        after.attrs.insert(it, {key, value});
-    }
+    if (!incoming.attrs.empty())
+      merge_attrs(after.attrs, {incoming.attrs.begin(), incoming.attrs.end()});
     for (const auto& tag : incoming.tags) {
       auto it = std::lower_bound(after.tags.begin(), after.tags.end(), tag);
       if (it == after.tags.end() || *it != tag)
@@ -776,14 +769,14 @@ ImportSummary import_contacts(Database& db, RecordReader& reader, const ImportOp
       while (more) {
         db.write([&] {
           TriggersOff triggers(db.sql());
-              // The batch row belongs to the first transaction: an import that
+          // The batch row belongs to the first transaction: an import that
           // fails there leaves no trace.
           if (first)
             importer.set_batch(start_batch(db, options, ctx));
           importer.defer_index();
           more = importer.run(options.batch, progress);
           importer.finish_index();
-              finish_batch(db, importer.summary(), ctx);
+          finish_batch(db, importer.summary(), ctx);
         });
         first = false;
         importer.report(options.on_changed);
