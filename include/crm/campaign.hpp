@@ -53,7 +53,8 @@ const Campaign& find_campaign(std::span<const Campaign> all, std::string_view na
 std::string default_run_id(const Campaign& campaign, TimePoint now);
 
 // Where a contact falls in the holdout and variant split: a number in
-// [0, 1) from SHA-256 of campaign name and contact id, the same in every run.
+// [0, 1) from SHA3-256 of "CAMPAIGN\nCONTACT_ID" (its first 13 hex digits
+// over 2^52), the same in every run.
 double holdout_draw(std::string_view campaign, std::int64_t contact_id);
 
 struct SelectOptions {

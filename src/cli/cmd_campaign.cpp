@@ -211,6 +211,9 @@ ResponseSettings response_settings(Context& ctx) {
   return s;
 }
 
+const std::vector<std::string> k_respond_columns = {"campaign", "run_id", "contact_id", "type",
+                                                    "amount",   "at",     "recorded"};
+
 void register_respond(CLI::App& command, Context& ctx) {
   auto* cmd = command.add_subcommand("respond", "Record a contact's response to a campaign");
   struct Args {
@@ -252,7 +255,18 @@ void register_respond(CLI::App& command, Context& ctx) {
       if (!result.recorded)
         ctx.warn(fmt::format("the same response is recorded already (run {}); nothing changed",
                              result.run_id));
-      ctx.out() << result.run_id << '\n';
+      // json and ndjson: what was recorded (as journey log does); the
+      // text formats print the run id, for scripts.
+      const auto format = ctx.format();
+      if (format == Format::json || format == Format::ndjson) {
+        FieldRows rows(ctx, k_respond_columns);
+        rows.row({c.name, result.run_id, r.contact_id, std::string(response_type_name(r.type)),
+                  r.amount ? Cell(Money{*r.amount}) : Cell(std::monostate{}), format_time(r.at),
+                  std::int64_t{result.recorded ? 1 : 0}});
+        rows.finish();
+      } else {
+        ctx.out() << result.run_id << '\n';
+      }
       return 0;
     };
   });

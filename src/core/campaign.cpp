@@ -8,32 +8,58 @@
 #include <fmt/format.h>
 #include <toml++/toml.h>
 
+#include <openssl/evp.h>
+
 #include <algorithm>
+#include <array>
 #include <chrono>
 
 namespace crm {
 
 namespace {
 
-// Two numbers in [0, 1) from one SHA-256: the first decides the holdout and
-// the order under a limit, the second the variant, so that the variants
-// split evenly whatever the holdout share is.
+// Two numbers in [0, 1) from one SHA3-256 of "CAMPAIGN\nCONTACT_ID": the
+// first 13 hex digits over 2^52 decide the holdout and the order under a
+// limit, the next 13 the variant, so that the variants split evenly whatever
+// the holdout share is. SHA3-256 because the sqlite3 shell has it built in
+// (sha3(X, 256)): a user can reproduce the split in SQL (crm-campaign(1)).
 struct Draw {
   double holdout = 0.0;
   double variant = 0.0;
 };
 
-double unit_from_hex(std::string_view hex13) {
+double unit_from_bytes(const unsigned char* hash, int first_nibble) {
   std::uint64_t v = 0;
-  for (char ch : hex13)
-    v = v * 16 + static_cast<std::uint64_t>(ch <= '9' ? ch - '0' : ch - 'a' + 10);
+  for (int i = first_nibble; i < first_nibble + 13; ++i) {
+    const unsigned char byte = hash[i / 2];
+    v = v * 16 + ((i % 2 == 0) ? byte >> 4 : byte & 0xf);
+  }
   return static_cast<double>(v) / static_cast<double>(std::uint64_t{1} << 52);
 }
 
 Draw draw_of(std::string_view campaign, std::int64_t contact_id) {
-  const std::string hex = sha256_hex(fmt::format("{}\n{}", campaign, contact_id));
-  return Draw{unit_from_hex(std::string_view(hex).substr(0, 13)),
-              unit_from_hex(std::string_view(hex).substr(13, 13))};
+  // One context per thread and the algorithm fetched once (a select draws
+  // for every contact that passes its checks).
+  struct Context {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    EVP_MD* md = EVP_MD_fetch(nullptr, "SHA3-256", nullptr);
+    Context() = default;
+    Context(const Context&) = delete;
+    Context& operator=(const Context&) = delete;
+    ~Context() {
+      EVP_MD_free(md);
+      EVP_MD_CTX_free(ctx);
+    }
+  };
+  thread_local Context c;
+  const std::string text = fmt::format("{}\n{}", campaign, contact_id);
+  std::array<unsigned char, EVP_MAX_MD_SIZE> hash{};
+  unsigned int size = 0;
+  if (c.ctx == nullptr || c.md == nullptr || EVP_DigestInit_ex(c.ctx, c.md, nullptr) != 1 ||
+      EVP_DigestUpdate(c.ctx, text.data(), text.size()) != 1 ||
+      EVP_DigestFinal_ex(c.ctx, hash.data(), &size) != 1 || size < 13)
+    throw Error(Exit::internal, "SHA3-256 failed");
+  return Draw{unit_from_bytes(hash.data(), 0), unit_from_bytes(hash.data(), 13)};
 }
 
 std::optional<std::string> text_or_null(SQLite::Statement& q, int column) {
@@ -193,6 +219,23 @@ Selection decide(Database& db, const Campaign& campaign, const SelectOptions& op
   return out;
 }
 
+// "INSERT INTO campaign_member ... VALUES" with `rows` rows: ?1 run, ?2
+// campaign, ?3 at, then contact_id, variant and holdout of each row.
+std::string member_insert_sql(std::size_t rows) {
+  std::string sql = "INSERT INTO campaign_member (run, contact_id, campaign, at, variant, "
+                    "holdout) VALUES ";
+  for (std::size_t i = 0; i < rows; ++i) {
+    const std::size_t p = 4 + 3 * i;
+    sql += fmt::format("{}(?1, ?{}, ?2, ?3, ?{}, ?{})", i == 0 ? "" : ", ", p, p + 1, p + 2);
+  }
+  return sql;
+}
+
+// Records the run, its members and a history entry per member. The members
+// go in by contact id, many rows a statement, so that the two b-trees they
+// grow (the run's key range and the by-contact index) are filled page by
+// page; the history entries are copied from the members by one INSERT ...
+// SELECT.
 void record(Database& db, const Campaign& campaign, const Selection& selection,
             const WriteContext& ctx) {
   const std::string at = format_time(ctx.now);
@@ -208,34 +251,51 @@ void record(Database& db, const Campaign& campaign, const Selection& selection,
   run.bind(5, holdout);
   run.executeStep();
   const std::int64_t run_key = run.getColumn(0).getInt64();
-  SQLite::Statement member(db.sql(), "INSERT INTO campaign_member (run, contact_id, campaign, at, "
-                                     "variant, holdout) VALUES (?, ?, ?, ?, ?, ?)");
-  SQLite::Statement history(db.sql(), "INSERT INTO history (contact_id, at, action, source, "
-                                      "detail) VALUES (?, ?, 'campaign member', ?, ?)");
-  for (const auto& m : selection.members) {
-    member.bind(1, run_key);
-    member.bind(2, m.contact_id);
-    member.bind(3, campaign.name);
-    member.bind(4, at);
-    if (m.variant && !m.holdout)
-      member.bind(5, *m.variant);
-    else
-      member.bind(5);
-    member.bind(6, m.holdout ? 1 : 0);
-    member.exec();
-    member.reset();
-    history.bind(1, m.contact_id);
-    history.bind(2, at);
-    history.bind(3, ctx.source);
-    std::string detail = fmt::format("campaign {} run {}", campaign.name, selection.run_id);
-    if (m.holdout)
-      detail += " (holdout)";
-    else if (m.variant)
-      detail += fmt::format(" variant {}", *m.variant);
-    history.bind(4, detail);
-    history.exec();
-    history.reset();
+  run.reset();
+
+  std::vector<const Member*> order;
+  order.reserve(selection.members.size());
+  for (const auto& m : selection.members)
+    order.push_back(&m);
+  std::sort(order.begin(), order.end(),
+            [](const Member* a, const Member* b) { return a->contact_id < b->contact_id; });
+  constexpr std::size_t k_rows = 200;
+  std::optional<SQLite::Statement> full;
+  for (std::size_t first = 0; first < order.size(); first += k_rows) {
+    const std::size_t rows = std::min(k_rows, order.size() - first);
+    std::optional<SQLite::Statement> last;
+    if (rows == k_rows && !full)
+      full.emplace(db.sql(), member_insert_sql(k_rows));
+    else if (rows != k_rows)
+      last.emplace(db.sql(), member_insert_sql(rows));
+    SQLite::Statement& q = rows == k_rows ? *full : *last;
+    q.bind(1, run_key);
+    q.bind(2, campaign.name);
+    q.bind(3, at);
+    for (std::size_t i = 0; i < rows; ++i) {
+      const Member& m = *order[first + i];
+      const int p = static_cast<int>(4 + 3 * i);
+      q.bind(p, m.contact_id);
+      if (m.variant && !m.holdout)
+        q.bind(p + 1, *m.variant);
+      else
+        q.bind(p + 1);
+      q.bind(p + 2, m.holdout ? 1 : 0);
+    }
+    q.exec();
+    q.reset();
   }
+
+  SQLite::Statement history(
+      db.sql(), "INSERT INTO history (contact_id, at, action, source, detail) "
+                "SELECT contact_id, ?2, 'campaign member', ?3, ?4 || CASE WHEN holdout = 1 "
+                "THEN ' (holdout)' WHEN variant IS NOT NULL THEN ' variant ' || variant "
+                "ELSE '' END FROM campaign_member WHERE run = ?1 ORDER BY contact_id");
+  history.bind(1, run_key);
+  history.bind(2, at);
+  history.bind(3, ctx.source);
+  history.bind(4, fmt::format("campaign {} run {}", campaign.name, selection.run_id));
+  history.exec();
 }
 
 } // namespace

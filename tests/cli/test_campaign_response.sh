@@ -120,6 +120,21 @@ if [ "$amount" = 1250 ]; then ok; else fail "amount $amount"; fi
 ev=$(q "SELECT touchpoint || ' ' || channel || ' ' || phase || ' ' || amount FROM event WHERE contact_id = $t2")
 if [ "$ev" = "purchase shop action 1250" ]; then ok; else fail "event $ev"; fi
 
+begin "respond -f json prints what was recorded; again, recorded 0"
+t5=${treated[4]}
+crm campaign respond winback "$t5" converted --amount 12.30 --at 2026-11-23T10:00:00Z -f json
+expect_status 0
+expect_out "$(printf '[\n{"campaign":"winback","run_id":"winback-2026-W47","contact_id":%s,"type":"converted","amount":12.30,"at":"2026-11-23T10:00:00Z","recorded":1}\n]' "$t5")"
+crm campaign respond winback "$t5" converted --amount 12.30 --at 2026-11-23T10:00:00Z -f ndjson --fields run_id,type,recorded
+expect_status 0
+expect_out '{"run_id":"winback-2026-W47","type":"converted","recorded":0}'
+crm campaign respond winback "$t5" opened --at 2026-11-23T09:00:00Z -f ndjson --fields amount,at
+expect_status 0
+expect_out '{"amount":null,"at":"2026-11-23T09:00:00Z"}'
+crm campaign respond winback "$t5" clicked --at 2026-11-23T09:05:00Z -f tsv
+expect_status 0
+expect_out "winback-2026-W47"
+
 begin "unsubscribed withdraws the consent in the ledger with the campaign as source"
 crm consent check "$t3" --purpose newsletter --channel email
 expect_status 0
@@ -206,7 +221,8 @@ expect_status 0
 printf '%s\n' "$OUT" >report.json
 if python3 "$HERE/campaign_report_check.py" crm.db winback report.json 30 >check.txt 2>&1; then ok; else fail "checker: $(cat check.txt)"; fi
 crm campaign report winback --run winback-2026-W47 -f tsv --fields members,holdout,conversions,holdout_conversions,revenue --no-header
-expect_out "$(printf '%s\t%s\t7\t2\t153.40' "${#treated[@]}" "${#control[@]}")"
+# (t5's converted response above, 12.30, is one of the 8.)
+expect_out "$(printf '%s\t%s\t8\t2\t165.70' "${#treated[@]}" "${#control[@]}")"
 crm campaign report winback --fields help
 expect_status 0
 expect_out_contains "uplift_pp"

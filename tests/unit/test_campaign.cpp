@@ -53,6 +53,12 @@ TEST_CASE("the holdout share is within 1 point of the configured share on 100k c
   CHECK(holdout_draw("winback", 42) != holdout_draw("spring", 42));
 }
 
+TEST_CASE("the draw is SHA3-256 of \"campaign\\ncontact id\", 13 hex digits over 2^52") {
+  // sqlite3: substr(hex(sha3('winback' || char(10) || 42, 256)), 1, 13)
+  // is 2666617CFE173 (crm-campaign(1) documents the formula).
+  CHECK(holdout_draw("winback", 42) == 0x2666617cfe173 / 4503599627370496.0);
+}
+
 TEST_CASE("select never returns a contact without a current consent (random histories)") {
   TempDir dir;
   Database db{dir / "crm.db", 1000, Create::yes};
