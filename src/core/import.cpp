@@ -177,6 +177,7 @@ struct PreparedRow {
   InputRecord record;
   std::string reject;
   Contact incoming;
+  std::optional<std::string> email_key; // email_match_key of its email
   std::vector<ConsentEvidence> consent; // from a built-in profile (Mailchimp)
 };
 
@@ -202,6 +203,7 @@ private:
   void prepare(PreparedRow& row) {
     row.reject.clear();
     row.incoming = Contact{};
+    row.email_key.reset();
     const InputRecord& record = row.record;
     if (!record.error.empty()) {
       row.reject = record.error;
@@ -281,6 +283,8 @@ private:
       row.reject = e.what();
       return;
     }
+    if (incoming.email)
+      row.email_key = email_match_key(*incoming.email);
     switch (m_options.key) {
     case ImportKey::email:
       if (!incoming.email)
@@ -440,16 +444,12 @@ private:
       return reject(row.reject);
     Contact& incoming = row.incoming;
     const std::size_t rejected_before = m_summary.rejected;
-    if (!m_ctx.allow_erased &&
-        m_suppression.erased(incoming.email
-                                 ? std::optional<std::string>(email_match_key(*incoming.email))
-                                 : std::nullopt,
-                             incoming.phone))
+    if (!m_ctx.allow_erased && m_suppression.erased(row.email_key, incoming.phone))
       return reject(Suppression::reason);
     std::optional<std::int64_t> existing;
     switch (m_options.key) {
     case ImportKey::email:
-      existing = m_writer.owner_of_email(email_match_key(*incoming.email), 0);
+      existing = m_writer.owner_of_email(*row.email_key, 0);
       break;
     case ImportKey::external_id:
       existing = m_writer.owner_of_external_id(*incoming.external_id, 0);
