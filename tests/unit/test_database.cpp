@@ -14,7 +14,9 @@
 #include <algorithm>
 #include <fstream>
 #include <set>
+#include <string>
 #include <utility>
+#include <vector>
 
 using namespace crm;
 
@@ -174,4 +176,30 @@ TEST_CASE("stats count the rows of each table") {
                          [](const TableStats& t) { return t.name == "contact"; });
   REQUIRE(it != stats.tables.end());
   CHECK(it->rows == 0);
+}
+
+TEST_CASE("the event indexes run by contact and time, and by touchpoint and contact") {
+  TempDir dir;
+  Database db(dir / "crm.db", 1000, Create::yes);
+  auto columns = [&](const char* index) {
+    std::vector<std::string> names;
+    SQLite::Statement q(db.sql(), "SELECT ifnull(name, '(expr)') FROM pragma_index_xinfo(?) "
+                                  "WHERE key ORDER BY seqno");
+    q.bind(1, index);
+    while (q.executeStep())
+      names.push_back(q.getColumn(0).getString());
+    return names;
+  };
+  CHECK(columns("event_identity") ==
+        std::vector<std::string>{"contact_id", "at", "touchpoint", "(expr)", "(expr)", "(expr)"});
+  CHECK(columns("event_by_touchpoint") ==
+        std::vector<std::string>{"touchpoint", "contact_id", "at"});
+  CHECK(columns("event_by_contact_at").empty());
+  // A contact's timeline reads the identity index.
+  SQLite::Statement plan(db.sql(), "EXPLAIN QUERY PLAN SELECT * FROM event WHERE contact_id = 1 "
+                                   "ORDER BY at, id");
+  std::string detail;
+  while (plan.executeStep())
+    detail += plan.getColumn(3).getString() + "\n";
+  CHECK(detail.find("USING INDEX event_identity (contact_id=?)") != std::string::npos);
 }
