@@ -14,7 +14,9 @@
 #include <algorithm>
 #include <fstream>
 #include <set>
+#include <string>
 #include <utility>
+#include <vector>
 
 using namespace crm;
 
@@ -174,4 +176,65 @@ TEST_CASE("stats count the rows of each table") {
                          [](const TableStats& t) { return t.name == "contact"; });
   REQUIRE(it != stats.tables.end());
   CHECK(it->rows == 0);
+}
+
+TEST_CASE("the event indexes run by contact and time, and by touchpoint and contact") {
+  TempDir dir;
+  Database db(dir / "crm.db", 1000, Create::yes);
+  auto columns = [&](const char* index) {
+    std::vector<std::string> names;
+    SQLite::Statement q(db.sql(), "SELECT ifnull(name, '(expr)') FROM pragma_index_xinfo(?) "
+                                  "WHERE key ORDER BY seqno");
+    q.bind(1, index);
+    while (q.executeStep())
+      names.push_back(q.getColumn(0).getString());
+    return names;
+  };
+  CHECK(columns("event_identity") ==
+        std::vector<std::string>{"contact_id", "at", "touchpoint", "(expr)", "(expr)", "(expr)"});
+  CHECK(columns("event_by_touchpoint") ==
+        std::vector<std::string>{"touchpoint", "contact_id", "at"});
+  CHECK(columns("event_by_contact_at").empty());
+  // A contact's timeline reads the identity index.
+  SQLite::Statement plan(db.sql(), "EXPLAIN QUERY PLAN SELECT * FROM event WHERE contact_id = 1 "
+                                   "ORDER BY at, id");
+  std::string detail;
+  while (plan.executeStep())
+    detail += plan.getColumn(3).getString() + "\n";
+  CHECK(detail.find("USING INDEX event_identity (contact_id=?)") != std::string::npos);
+}
+
+TEST_CASE("a database of schema 10 keeps its events and their identity when it moves to 11") {
+  TempDir dir;
+  auto path = dir / "crm.db";
+  {
+    // Schema 10 as shipped: the event indexes of migration 6.
+    Database db(path, 1000, Create::yes);
+    db.sql().exec(R"sql(
+DROP INDEX event_identity;
+DROP INDEX event_by_touchpoint;
+CREATE UNIQUE INDEX event_identity ON event(contact_id, touchpoint, at, ifnull(channel, ''),
+                                            ifnull(phase, ''), ifnull(campaign, ''));
+CREATE INDEX event_by_contact_at ON event(contact_id, at);
+CREATE INDEX event_by_touchpoint ON event(touchpoint, at);
+INSERT INTO contact (id, created_at, updated_at) VALUES (1, 'x', 'x');
+INSERT INTO event (contact_id, touchpoint, at) VALUES (1, 'purchase', '2026-01-02T00:00:00Z'),
+                                                      (1, 'page_view', '2026-01-01T00:00:00Z');
+PRAGMA user_version = 10;
+)sql");
+  }
+  Database db(path, 1000, Create::no);
+  CHECK(db.schema_version() == Database::latest_schema_version());
+  CHECK(db.sql().execAndGet("SELECT count(*) FROM event").getInt() == 2);
+  CHECK(db.sql()
+            .execAndGet("SELECT count(*) FROM sqlite_schema WHERE name = "
+                        "'event_by_contact_at'")
+            .getInt() == 0);
+  db.sql().exec("INSERT OR IGNORE INTO event (contact_id, touchpoint, at) "
+                "VALUES (1, 'purchase', '2026-01-02T00:00:00Z')");
+  CHECK(db.sql().getChanges() == 0);
+  CHECK(db.sql()
+            .execAndGet("SELECT group_concat(touchpoint) FROM (SELECT touchpoint FROM event "
+                        "WHERE contact_id = 1 ORDER BY at)")
+            .getString() == "page_view,purchase");
 }
