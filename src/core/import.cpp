@@ -568,14 +568,13 @@ private:
     after.updated_at = m_now;
     m_writer.update(*before, after, stage_set);
     ++m_summary.updated;
+    touched(id, true);
     if (m_created_first != 0 && id >= m_created_first) {
       // Created by this import and not yet written by write_created(): its
       // history entry follows its creation's; undo deletes it, so no undo row.
-      touched(id, true);
       m_created_updates.emplace_back(id, std::move(detail));
       return;
     }
-    touched(id, true);
     m_writer.history(id, m_now, m_ctx.source, "import", detail);
     std::string image = snapshot(*before);
     record_change(id, "update", &image);
@@ -614,9 +613,9 @@ private:
     m_index_created.reset();
   }
 
-  // The history entry and undo row of the contacts created
-  // since the last call, one statement each, then the history entries of
-  // later rows that changed them. The history of a creation holds no values:
+  // The history entry and undo row of the contacts created since the last
+  // call, one statement each, then the history entries of later rows that
+  // changed them. The history of a creation holds no values:
   // they are the contact's own, and repeating them would double what an
   // import writes (the history was 44% of the file).
   void write_created() {
