@@ -241,6 +241,21 @@ else
   if [ "${#missing[@]}" -eq 0 ]; then ok; else fail "crm-schema.5 lacks: ${missing[*]}"; fi
 fi
 
+# crm.toml(5) describes every key of the config schema (schema() in
+# src/core/config.cpp, where each key is a leaf("NAME", ...)).
+begin "crm.toml.5 describes every key of the config schema"
+keys=$(sed -n '/^const Field& schema()/,/^}/p' "$SRC/src/core/config.cpp" | grep -o 'leaf("[a-z_]*"' |
+  sed 's/leaf("//; s/"$//' | sort -u)
+if [ -z "$keys" ]; then
+  fail "no keys found in schema() of $SRC/src/core/config.cpp"
+else
+  missing=()
+  for key in $keys; do
+    grep -Eq "^\.(B|BR|I|IP|TP) \"?$key\b" "$MAN/crm.toml.5" || missing+=("$key")
+  done
+  if [ "${#missing[@]}" -eq 0 ]; then ok; else fail "crm.toml.5 lacks: ${missing[*]}"; fi
+fi
+
 if command -v groff >/dev/null 2>&1; then
   for page in "$MAN"/*.[1-9]; do
     begin "$(basename "$page") renders without warnings"
