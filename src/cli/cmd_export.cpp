@@ -260,9 +260,10 @@ int run_report(Context& ctx, const std::string& name, const std::vector<std::str
     QuerySource source;
     source.label = fmt::format("report '{}'", name);
     source.refused = Exit::config;
-    source.hint = fmt::format(
-        "{}: reports.{}.sql",
-        ctx.config().file() ? ctx.config().file()->string() : std::string("config"), name);
+    source.hint =
+        fmt::format("{}:{}: reports.{}.sql",
+                    ctx.config().file() ? ctx.config().file()->string() : std::string("config"),
+                    config["reports"][name]["sql"].node()->source().begin.line, name);
     Output output(ctx, path);
     // Drawn formats (table, svg, html) take the rows whole, as a table does.
     if (std::holds_alternative<Extra>(format) || std::get<Format>(format) == Format::table) {

@@ -270,7 +270,7 @@ before=$(sqlite3 crm.db 'select count(*) from contact')
 crm export report wipe
 expect_status 78
 expect_err "crm: report 'wipe' would change data; it may only read
-crm.toml: reports.wipe.sql"
+crm.toml:4: reports.wipe.sql"
 crm export report sneaky
 expect_status 78
 crm export report two

@@ -219,7 +219,9 @@ for r in wipe:"report 'wipe' would change data; it may only read" \
   crm export report "$name"
   expect_status 78
   expect_err_contains "crm: ${r#*:}"
-  expect_err_contains "reports.$name.sql"
+  # the key with its line: the sql line follows its [reports.NAME] header
+  line=$(($(grep -n "^\[reports.$name\]" crm.toml | cut -d: -f1) + 1))
+  expect_err_contains "crm.toml:$line: reports.$name.sql"
   unchanged
 done
 if [ ! -e other.db ]; then ok; else fail "ATTACH created a file"; fi
