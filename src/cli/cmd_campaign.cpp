@@ -279,8 +279,6 @@ void register_import_responses(CLI::App& command, Context& ctx) {
   add_row_import_options(*cmd, *a, "response field, -");
   cmd->callback([&ctx, a] {
     ctx.action = [&ctx, a] {
-      ReaderOptions reader_options =
-          cli::reader_options(a->input_format, a->encoding, a->delimiter);
       ResponseImportOptions options;
       options.map = column_map(a->map);
       options.dry_run = a->dry_run ? DryRun::yes : DryRun::no;
@@ -289,21 +287,16 @@ void register_import_responses(CLI::App& command, Context& ctx) {
       const auto settings = response_settings(ctx);
       auto& db = ctx.database();
       auto write = ctx.write_context();
-      auto reader = open_reader(a->file, reader_options);
-      if (reader->format() == InputFormat::vcard)
-        throw Error(Exit::usage,
-                    "campaign import-responses: responses are csv, tsv, json or ndjson, not vCard");
+      auto reader = open_rows(*a, "campaign import-responses", "responses");
       const auto summary =
           run_import(ctx, a->file, a->rejects, *reader, [&](RejectSink& sink, const auto& on_rows) {
             return import_responses(db, *reader, options, settings, write, sink, on_rows);
           });
-      std::string line = fmt::format("inserted {}, unchanged {}, rejected {}", summary.inserted,
-                                     summary.unchanged, summary.rejected);
-      if (!a->rejects.empty() && summary.rejected > 0)
-        line += fmt::format(" (see {})", a->rejects);
-      if (options.dry_run == DryRun::yes)
-        line = "dry run: " + line + "; nothing was written";
-      ctx.summary(line);
+      ctx.summary(
+          row_import_summary(*a,
+                             fmt::format("inserted {}, unchanged {}, rejected {}", summary.inserted,
+                                         summary.unchanged, summary.rejected),
+                             summary.rejected));
       return 0;
     };
   });

@@ -256,10 +256,9 @@ void register_consent(CLI::App& command, Context& ctx) {
     add_row_import_options(*cmd, *a, "");
     cmd->callback([&ctx, a] {
       ctx.action = [&ctx, a] {
-        auto reader_options = cli::reader_options(a->input_format, a->encoding, a->delimiter);
         auto purposes = consent_purposes(ctx.config());
         auto& db = ctx.database();
-        auto reader = open_reader(a->file, reader_options);
+        auto reader = open_rows(*a, "consent import", "ledger entries");
         ConsentImportOptions options;
         options.max_rejects = a->max_rejects;
         options.dry_run = a->dry_run;
@@ -270,13 +269,11 @@ void register_consent(CLI::App& command, Context& ctx) {
             run_import(ctx, a->file, a->rejects, *reader, [&](RejectSink& sink, const auto&) {
               return import_consents(db, *reader, purposes, options, write, sink);
             });
-        std::string line = fmt::format("added {}, unchanged {}, rejected {}", summary.added,
-                                       summary.unchanged, summary.rejected);
-        if (!a->rejects.empty() && summary.rejected > 0)
-          line += fmt::format(" (see {})", a->rejects);
-        if (a->dry_run)
-          line = "dry run: " + line + "; nothing was written";
-        ctx.summary(line);
+        ctx.summary(
+            row_import_summary(*a,
+                               fmt::format("added {}, unchanged {}, rejected {}", summary.added,
+                                           summary.unchanged, summary.rejected),
+                               summary.rejected));
         return 0;
       };
     });

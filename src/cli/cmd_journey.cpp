@@ -146,8 +146,6 @@ void register_import(CLI::App& journey, Context& ctx) {
   add_row_import_options(*cmd, *a, "event field, attr.NAME, -");
   cmd->callback([&ctx, a] {
     ctx.action = [&ctx, a] {
-      ReaderOptions reader_options =
-          cli::reader_options(a->input_format, a->encoding, a->delimiter);
       EventImportOptions options;
       options.map = column_map(a->map);
       options.dry_run = a->dry_run ? DryRun::yes : DryRun::no;
@@ -157,9 +155,7 @@ void register_import(CLI::App& journey, Context& ctx) {
       const auto journey = ctx.config().journey();
       auto& db = ctx.database();
       auto write = ctx.write_context();
-      auto reader = open_reader(a->file, reader_options);
-      if (reader->format() == InputFormat::vcard)
-        throw Error(Exit::usage, "journey import: events are csv, tsv, json or ndjson, not vCard");
+      auto reader = open_rows(*a, "journey import", "events");
       const auto summary =
           run_import(ctx, a->file, a->rejects, *reader, [&](RejectSink& sink, const auto& on_rows) {
             return import_events(db, *reader, options, journey, write, sink, on_rows);
@@ -170,15 +166,11 @@ void register_import(CLI::App& journey, Context& ctx) {
           names += fmt::format("{}{} ({})", names.empty() ? "" : ", ", name, count);
         ctx.warn(fmt::format("touchpoints not in the config ([journey.touchpoints]): {}", names));
       }
-      std::string line = fmt::format("inserted {}, unchanged {}, rejected {}", summary.inserted,
-                                     summary.unchanged, summary.rejected);
-      if (!a->rejects.empty() && summary.rejected > 0)
-        line += fmt::format(" (see {})", a->rejects);
-      if (options.dry_run == DryRun::yes)
-        line = "dry run: " + line + "; nothing was written";
-      else
-        line += fmt::format("; batch {}", summary.batch_id);
-      ctx.summary(line);
+      ctx.summary(
+          row_import_summary(*a,
+                             fmt::format("inserted {}, unchanged {}, rejected {}", summary.inserted,
+                                         summary.unchanged, summary.rejected),
+                             summary.rejected, summary.batch_id));
       return 0;
     };
   });

@@ -78,6 +78,32 @@ inline void add_row_import_options(CLI::App& cmd, RowImportArgs& a, const std::s
       ->type_name("N");
 }
 
+// Opens the input of an import of rows after the command's other checks:
+// csv, tsv, json or ndjson; a vCard (by its extension or sniffed) is a usage
+// error, e.g. "journey import: events are csv, tsv, json or ndjson, not vCard".
+inline std::unique_ptr<RecordReader> open_rows(const RowImportArgs& a, std::string_view command,
+                                               std::string_view rows) {
+  auto reader = open_reader(a.file, reader_options(a.input_format, a.encoding, a.delimiter));
+  if (reader->format() == InputFormat::vcard)
+    throw Error(Exit::usage,
+                fmt::format("{}: {} are csv, tsv, json or ndjson, not vCard", command, rows));
+  return reader;
+}
+
+// The summary line of an import of rows: `counts`, the --rejects file when
+// rows went there, then "; batch N" (when `batch_id` is not 0), or for a dry
+// run "dry run: ...; nothing was written".
+inline std::string row_import_summary(const RowImportArgs& a, std::string counts,
+                                      std::size_t rejected, std::int64_t batch_id = 0) {
+  if (!a.rejects.empty() && rejected > 0)
+    counts += fmt::format(" (see {})", a.rejects);
+  if (a.dry_run)
+    return "dry run: " + counts + "; nothing was written";
+  if (batch_id != 0)
+    counts += fmt::format("; batch {}", batch_id);
+  return counts;
+}
+
 // --map "Source Column=field" options as pairs.
 inline std::vector<std::pair<std::string, std::string>>
 column_map(const std::vector<std::string>& maps) {

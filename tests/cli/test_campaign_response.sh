@@ -91,6 +91,10 @@ expect_status 65
 expect_err_contains "is in the holdout of run winback-2026-W47"
 crm campaign respond winback "$t1"
 expect_status 64
+printf 'BEGIN:VCARD\nVERSION:3.0\nFN:Vic\nEND:VCARD\n' >responses.vcf
+crm campaign import-responses responses.vcf
+expect_status 64
+expect_err "crm: campaign import-responses: responses are csv, tsv, json or ndjson, not vCard"
 if [ "$(counts)" = "$before" ]; then ok; else fail "changed: $before -> $(counts)"; fi
 
 begin "respond records the response, a journey event and a history entry"

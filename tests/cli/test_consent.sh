@@ -21,6 +21,17 @@ crm contact add --email bob@example.com --first-name Bob
 crm contact add --email cid@example.com --first-name Cid
 ledger() { sqlite3 crm.db "SELECT count(*) FROM consent"; }
 
+begin "consent import and journey import refuse a vCard (64) and record nothing"
+printf 'BEGIN:VCARD\nVERSION:3.0\nFN:Ann\nEMAIL:ann@example.com\nEND:VCARD\n' >people.vcf
+state=$(sqlite3 crm.db .dump)
+crm consent import people.vcf
+expect_status 64
+expect_err "crm: consent import: ledger entries are csv, tsv, json or ndjson, not vCard"
+STDIN_FILE=people.vcf crm journey import -
+expect_status 64
+expect_err "crm: journey import: events are csv, tsv, json or ndjson, not vCard"
+if [ "$(sqlite3 crm.db .dump)" = "$state" ]; then ok; else fail "the database changed"; fi
+
 begin "an unknown purpose is 2 and records nothing"
 crm consent grant 1 --purpose nosuch --proof x
 expect_status 2
