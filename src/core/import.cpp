@@ -547,8 +547,7 @@ private:
     if (m_options.key != ImportKey::external_id && before->external_id)
       after.external_id = before->external_id;
     // The same address in other letters is no change: the stored spelling stays.
-    if (before->email && incoming.email &&
-        email_match_key(*before->email) == email_match_key(*incoming.email))
+    if (before->email && m_row->email_key && email_match_key(*before->email) == *m_row->email_key)
       after.email = before->email;
     if (!incoming.attrs.empty())
       merge_attrs(after.attrs, {incoming.attrs.begin(), incoming.attrs.end()});
