@@ -280,10 +280,7 @@ void register_import_responses(CLI::App& command, Context& ctx) {
   cmd->callback([&ctx, a] {
     ctx.action = [&ctx, a] {
       ResponseImportOptions options;
-      options.map = column_map(a->map);
-      options.dry_run = a->dry_run ? DryRun::yes : DryRun::no;
-      options.batch = a->batch;
-      options.max_rejects = a->max_rejects;
+      set_row_import_options(options, *a);
       const auto settings = response_settings(ctx);
       auto& db = ctx.database();
       auto write = ctx.write_context();

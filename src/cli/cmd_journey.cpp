@@ -147,10 +147,7 @@ void register_import(CLI::App& journey, Context& ctx) {
   cmd->callback([&ctx, a] {
     ctx.action = [&ctx, a] {
       EventImportOptions options;
-      options.map = column_map(a->map);
-      options.dry_run = a->dry_run ? DryRun::yes : DryRun::no;
-      options.batch = a->batch;
-      options.max_rejects = a->max_rejects;
+      set_row_import_options(options, *a);
       options.source = a->file;
       const auto journey = ctx.config().journey();
       auto& db = ctx.database();

@@ -78,6 +78,28 @@ inline void add_row_import_options(CLI::App& cmd, RowImportArgs& a, const std::s
       ->type_name("N");
 }
 
+// --map "Source Column=field" options as pairs.
+inline std::vector<std::pair<std::string, std::string>>
+column_map(const std::vector<std::string>& maps) {
+  std::vector<std::pair<std::string, std::string>> out;
+  for (const auto& m : maps) {
+    auto eq = m.rfind('=');
+    if (eq == std::string::npos || eq == 0)
+      throw Error(Exit::usage, fmt::format("--map '{}': expected \"Source Column=field\"", m));
+    out.emplace_back(m.substr(0, eq), m.substr(eq + 1));
+  }
+  return out;
+}
+
+// The --map, --dry-run, --batch and --max-rejects of `a` in the import
+// options of journey events or campaign responses.
+template <class Options> void set_row_import_options(Options& options, const RowImportArgs& a) {
+  options.map = column_map(a.map);
+  options.dry_run = a.dry_run ? DryRun::yes : DryRun::no;
+  options.batch = a.batch;
+  options.max_rejects = a.max_rejects;
+}
+
 // Opens the input of an import of rows after the command's other checks:
 // csv, tsv, json or ndjson; a vCard (by its extension or sniffed) is a usage
 // error, e.g. "journey import: events are csv, tsv, json or ndjson, not vCard".
@@ -102,19 +124,6 @@ inline std::string row_import_summary(const RowImportArgs& a, std::string counts
   if (batch_id != 0)
     counts += fmt::format("; batch {}", batch_id);
   return counts;
-}
-
-// --map "Source Column=field" options as pairs.
-inline std::vector<std::pair<std::string, std::string>>
-column_map(const std::vector<std::string>& maps) {
-  std::vector<std::pair<std::string, std::string>> out;
-  for (const auto& m : maps) {
-    auto eq = m.rfind('=');
-    if (eq == std::string::npos || eq == 0)
-      throw Error(Exit::usage, fmt::format("--map '{}': expected \"Source Column=field\"", m));
-    out.emplace_back(m.substr(0, eq), m.substr(eq + 1));
-  }
-  return out;
 }
 
 // Without --rejects: one stderr line per reject, at most 20, then a count.
