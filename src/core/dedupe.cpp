@@ -516,12 +516,9 @@ void merge_contacts(Database& db, std::int64_t keep, std::span<const std::int64_
         detail += "," + changes.substr(1);
       else
         detail += "}";
+      // Notes moved by UPDATE join the kept contact's index row by the
+      // triggers of migration 12.
       writer.history(keep, ctx, "merge", detail);
-      // Notes moved by UPDATE: their text joins the kept contact's index row.
-      SQLite::Statement notes(db.sql(), "UPDATE contact_fts SET notes = (SELECT group_concat(body, "
-                                        "' ') FROM note WHERE contact_id = ?1) WHERE rowid = ?1");
-      notes.bind(1, keep);
-      notes.exec();
     });
   } catch (const std::exception& e) {
     throw_sqlite_error(e, "cannot merge contacts");

@@ -357,22 +357,13 @@ public:
     return true;
   }
 
-  // Starts a batch: the full-text triggers wait until finish_index().
-  void defer_index() {
-    m_db.sql().exec("INSERT OR IGNORE INTO meta (key, value) VALUES ('fts_deferred', '1')");
-    m_touched.clear();
-  }
-
-  // Indexes the contacts of this batch in one statement each way and lets
-  // the triggers work again.
-  void finish_index() {
+  // Writes what this batch still holds back, before its transaction ends.
+  void finish() {
     write_created();
     if (m_consent) {
       m_consent->finish();
       m_consent.reset();
     }
-    index_touched();
-    m_db.sql().exec("DELETE FROM meta WHERE key = 'fts_deferred'");
   }
 
   // Hands the contacts of the batch just committed to `on_changed`.
@@ -393,43 +384,8 @@ public:
   const ImportSummary& summary() const { return m_summary; }
 
 private:
-  // Contacts indexed at once, also within one batch, so that memory does
-  // not grow with the input.
-  static constexpr std::size_t k_index_chunk = 16384;
-  // A contact's full-text entry, as the triggers of migration 1 make it.
-  static constexpr const char* k_fts_columns =
-      "c.id, trim(coalesce(c.first_name, '') || ' ' || coalesce(c.last_name, '')), c.email, "
-      "c.company, c.city, (SELECT group_concat(body, ' ') FROM note WHERE contact_id = c.id)";
-
-  // Brings the full-text index up to date for the contacts touched so far.
-  void index_touched() {
-    if (!m_touched.empty()) {
-      // Only updated contacts have index entries to drop; created ones are
-      // new to the index.
-      m_db.sql().exec("CREATE TEMP TABLE IF NOT EXISTS import_touched (id INTEGER PRIMARY KEY, "
-                      "updated INTEGER NOT NULL)");
-      m_db.sql().exec("DELETE FROM temp.import_touched");
-      SQLite::Statement add(m_db.sql(), "INSERT INTO temp.import_touched VALUES (?, ?) ON "
-                                        "CONFLICT (id) DO UPDATE SET updated = 1");
-      for (auto [id, updated] : m_touched) {
-        add.bind(1, id);
-        add.bind(2, updated ? 1 : 0);
-        add.exec();
-        add.reset();
-      }
-      m_db.sql().exec("DELETE FROM contact_fts WHERE rowid IN (SELECT id FROM "
-                      "temp.import_touched WHERE updated)");
-      m_db.sql().exec(fmt::format("INSERT INTO contact_fts (rowid, name, email, company, city, "
-                                  "notes) SELECT {} FROM temp.import_touched t JOIN contact c "
-                                  "ON c.id = t.id",
-                                  k_fts_columns));
-      m_db.sql().exec("DELETE FROM temp.import_touched");
-      if (m_options.on_changed)
-        for (auto [id, updated] : m_touched)
-          m_committed.push_back(id);
-      m_touched.clear();
-    }
-  }
+  // New contacts whose history is written at once (write_created()).
+  static constexpr std::size_t k_created_chunk = 16384;
 
   void reject(std::string_view reason) {
     ++m_summary.rejected;
@@ -565,9 +521,17 @@ private:
     if (conflicts(after, ContactWriter::Unique::both))
       return;
     after.updated_at = m_now;
+    // The index reads a row's old text from contact_fts_source to remove it
+    // (external content), so the row leaves it before the update.
+    bool reindex = indexed_text_differs(*before, after);
+    if (reindex)
+      run_for(m_unindex, id);
     m_writer.update(*before, after, stage_set);
+    if (reindex)
+      run_for(m_reindex, id);
     ++m_summary.updated;
-    touched(id, true);
+    if (m_options.on_changed)
+      m_committed.push_back(id);
     if (m_created_first != 0 && id >= m_created_first) {
       // Created by this import and not yet written by write_created(): its
       // history entry follows its creation's; undo deletes it, so no undo row.
@@ -586,12 +550,12 @@ private:
     if (m_created_first == 0)
       m_created_first = id;
     m_created_last = id;
-    if (m_created_last - m_created_first + 1 >= static_cast<std::int64_t>(k_index_chunk))
+    if (m_created_last - m_created_first + 1 >= static_cast<std::int64_t>(k_created_chunk))
       write_created();
   }
 
-  // A new contact's full-text entry, as the triggers of migration 1 make it
-  // (a new contact has no notes). One row per statement: FTS5 merges its
+  // A new contact's full-text entry, as contact_fts_source gives it (a new
+  // contact has no notes). One row per statement: FTS5 merges its
   // segments inside the statement that flushes its terms, and a statement of
   // many rows would keep the pages it changes in its statement journal, in
   // memory, growing with the index (20 MiB more at 1M contacts).
@@ -640,10 +604,15 @@ private:
     m_created_first = m_created_last = 0;
   }
 
-  void touched(std::int64_t id, bool updated) {
-    m_touched.emplace_back(id, updated);
-    if (m_touched.size() >= k_index_chunk)
-      index_touched();
+  static bool indexed_text_differs(const Contact& a, const Contact& b) {
+    return a.first_name != b.first_name || a.last_name != b.last_name || a.email != b.email ||
+           a.company != b.company || a.city != b.city;
+  }
+
+  static void run_for(SQLite::Statement& s, std::int64_t id) {
+    s.bind(1, id);
+    s.exec();
+    s.reset();
   }
 
   void record_change(std::int64_t id, const char* action, const std::string* before) {
@@ -680,11 +649,14 @@ private:
   SQLite::Statement m_index_created{
       m_db.sql(), "INSERT INTO contact_fts (rowid, name, email, company, city) VALUES (?1, "
                   "trim(coalesce(?2, '') || ' ' || coalesce(?3, '')), ?4, ?5, ?6)"};
+  SQLite::Statement m_unindex{m_db.sql(), "DELETE FROM contact_fts WHERE rowid = ?"};
+  SQLite::Statement m_reindex{m_db.sql(),
+                              "INSERT INTO contact_fts (rowid, name, email, company, city, notes) "
+                              "SELECT * FROM contact_fts_source WHERE id = ?"};
   std::int64_t m_created_first = 0;
   std::int64_t m_created_last = 0;
   std::vector<std::pair<std::int64_t, std::string>> m_created_updates; // id, history detail
-  std::vector<std::pair<std::int64_t, bool>> m_touched; // this batch's contacts, updated?
-  std::vector<std::int64_t> m_committed;                // the same, kept for report() with --ids
+  std::vector<std::int64_t> m_committed; // this batch's contacts, for report() with --ids
   PreparedRow* m_row = nullptr;
   ImportSummary m_summary;
   std::size_t m_rows = 0;
@@ -756,9 +728,10 @@ ImportSummary import_contacts(Database& db, RecordReader& reader, const ImportOp
       }
     }
   };
-  // The importer indexes the full-text search itself, per chunk of
-  // contacts (index_touched): inside its transactions the triggers are off,
-  // so that a row costs no trigger program and no statement journal.
+  // The importer keeps the full-text index itself (index_created, and
+  // m_unindex/m_reindex around an update): inside its transactions the
+  // triggers are off, so that a row costs no trigger program and no
+  // statement journal.
   // Switching them changes the connection's flags, and SQLite then prepares
   // the statements again, without (or with) the triggers.
   struct TriggersOff {
@@ -775,9 +748,8 @@ ImportSummary import_contacts(Database& db, RecordReader& reader, const ImportOp
       TriggersOff triggers(db.sql());
       Importer importer(db, reader, options, ctx, rejects);
       importer.set_batch(start_batch(db, options, ctx));
-      importer.defer_index();
       importer.run(0, progress);
-      importer.finish_index();
+      importer.finish();
       auto summary = importer.summary();
       summary.batch_id = 0;
       return summary;
@@ -793,9 +765,8 @@ ImportSummary import_contacts(Database& db, RecordReader& reader, const ImportOp
           // fails there leaves no trace.
           if (first)
             importer.set_batch(start_batch(db, options, ctx));
-          importer.defer_index();
           more = importer.run(options.batch, progress);
-          importer.finish_index();
+          importer.finish();
           finish_batch(db, importer.summary(), ctx);
         });
         first = false;

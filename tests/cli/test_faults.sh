@@ -131,10 +131,10 @@ for i in $(seq 1 "$ITERATIONS"); do
   if [ "$n" -gt 0 ] && [ "$n" -lt "$N" ]; then PARTIAL["contact import"]=$((${PARTIAL["contact import"]:-0} + 1)); fi
   state=$(q k.db "SELECT count(*), coalesce(sum(inserted), 0), count(finished_at) FROM import_batch")
   changes=$(q k.db "SELECT count(*) FROM import_change")
-  fts=$(q k.db "SELECT count(*) FROM contact_fts")
+  # (healthy's db check holds the full-text index to the contacts.)
   if [ "$n" -eq 0 ]; then want="0|0|0"; else want="1|$n|1"; fi
-  if [ "$state" = "$want" ] && [ "$changes" = "$n" ] && [ "$fts" = "$n" ]; then ok; else
-    fail "half a batch: $n contacts, batches $state, changes $changes, fts rows $fts"
+  if [ "$state" = "$want" ] && [ "$changes" = "$n" ]; then ok; else
+    fail "half a batch: $n contacts, batches $state, changes $changes"
   fi
   crm --db k.db contact import people.csv --batch "$BATCH" -q
   expect_status 0

@@ -227,7 +227,9 @@ crm --db same.db db check
 expect_status 0
 crm --db same.db contact import --undo 1
 expect_err "undid import batch 1: deleted 2, restored 0"
-if [ "$(sqlite3 same.db "SELECT count(*) FROM contact; SELECT count(*) FROM contact_fts")" = $'0\n0' ]; then ok; else fail "contacts left"; fi
+if [ "$(sqlite3 same.db "SELECT count(*) FROM contact")" = 0 ]; then ok; else fail "contacts left"; fi
+crm --db same.db db check
+expect_status 0
 
 begin "--undo twice, of an unknown batch, or with a file is refused"
 state=$(sqlite3 undo.db .dump)

@@ -187,8 +187,9 @@ TEST_CASE("delete removes the contact with its attributes, tags, notes and index
   CHECK(f.count("contact_tag") == 0);
   CHECK(f.count("note") == 0);
   CHECK(f.count("history") == 0);
-  CHECK(f.count("contact_fts") == 0);
   CHECK(f.search("grete").empty());
+  CHECK(f.search("secret").empty());
+  CHECK(check_database(f.db).empty());
 }
 
 TEST_CASE("search is case- and diacritics-insensitive with prefixes") {

@@ -1,13 +1,19 @@
 #include "exit_of.hpp"
+#include "migrations.hpp"
 #include "temp_dir.hpp"
 
+#include <crm/contacts.hpp>
 #include <crm/database.hpp>
 #include <crm/error.hpp>
 #include <crm/personal_data.hpp>
 
+#include <SQLiteCpp/Database.h>
 #include <SQLiteCpp/Statement.h>
 #include <doctest/doctest.h>
+#include <fmt/core.h>
+#include <sqlite3.h>
 
+#include <filesystem>
 #include <functional>
 #include <sys/stat.h>
 
@@ -20,7 +26,18 @@
 
 using namespace crm;
 
-namespace {} // namespace
+namespace {
+
+// A database as an older crm left it: the first `version` migrations only.
+void create_at_version(const std::filesystem::path& path, int version, std::string_view extra_sql) {
+  SQLite::Database db(path.string(), SQLite::OPEN_READWRITE | SQLite::OPEN_CREATE);
+  for (int i = 0; i < version; ++i)
+    db.exec(std::string(migrations()[static_cast<std::size_t>(i)]));
+  db.exec(std::string(extra_sql));
+  db.exec(fmt::format("PRAGMA user_version = {}", version));
+}
+
+} // namespace
 
 TEST_CASE("a new database is created with mode 0600, WAL and the latest schema") {
   TempDir dir;
@@ -207,22 +224,11 @@ TEST_CASE("the event indexes run by contact and time, and by touchpoint and cont
 TEST_CASE("a database of schema 10 keeps its events and their identity when it moves to 11") {
   TempDir dir;
   auto path = dir / "crm.db";
-  {
-    // Schema 10 as shipped: the event indexes of migration 6.
-    Database db(path, 1000, Create::yes);
-    db.sql().exec(R"sql(
-DROP INDEX event_identity;
-DROP INDEX event_by_touchpoint;
-CREATE UNIQUE INDEX event_identity ON event(contact_id, touchpoint, at, ifnull(channel, ''),
-                                            ifnull(phase, ''), ifnull(campaign, ''));
-CREATE INDEX event_by_contact_at ON event(contact_id, at);
-CREATE INDEX event_by_touchpoint ON event(touchpoint, at);
+  create_at_version(path, 10, R"sql(
 INSERT INTO contact (id, created_at, updated_at) VALUES (1, 'x', 'x');
 INSERT INTO event (contact_id, touchpoint, at) VALUES (1, 'purchase', '2026-01-02T00:00:00Z'),
                                                       (1, 'page_view', '2026-01-01T00:00:00Z');
-PRAGMA user_version = 10;
 )sql");
-  }
   Database db(path, 1000, Create::no);
   CHECK(db.schema_version() == Database::latest_schema_version());
   CHECK(db.sql().execAndGet("SELECT count(*) FROM event").getInt() == 2);
@@ -237,4 +243,53 @@ PRAGMA user_version = 10;
             .execAndGet("SELECT group_concat(touchpoint) FROM (SELECT touchpoint FROM event "
                         "WHERE contact_id = 1 ORDER BY at)")
             .getString() == "page_view,purchase");
+}
+
+TEST_CASE("a database of schema 11 keeps its search when the index moves to external content") {
+  TempDir dir;
+  auto path = dir / "crm.db";
+  // Contacts and notes indexed by the triggers of migration 1.
+  create_at_version(path, 11, R"sql(
+INSERT INTO contact (id, first_name, last_name, email, city, created_at, updated_at)
+VALUES (1, 'Jörg', 'Größ', 'joerg@example.org', 'München', 'x', 'x'),
+       (2, 'Anna', NULL, NULL, NULL, 'x', 'x');
+INSERT INTO note (contact_id, body, created_at) VALUES (2, 'likes blue tulips', 'x'),
+                                                      (2, 'second note', 'x');
+)sql");
+  Database db(path, 1000, Create::no);
+  CHECK(db.schema_version() == Database::latest_schema_version());
+  auto search = [&](std::string_view text) {
+    std::vector<std::int64_t> ids;
+    search_contacts(db, text, 0, [&](const Contact& c) { ids.push_back(c.id); });
+    return ids;
+  };
+  CHECK(search("jorg münch") == std::vector<std::int64_t>{1});
+  CHECK(search("tulip") == std::vector<std::int64_t>{2});
+  CHECK(check_database(db).empty());
+  // No copy of the text and no prefix index any more.
+  CHECK(db.sql()
+            .execAndGet("SELECT count(*) FROM sqlite_schema WHERE name IN "
+                        "('contact_fts_content', 'contact_fts_docsize')")
+            .getInt() == 0);
+  // The triggers keep it in step with every later write.
+  db.sql().exec("UPDATE contact SET last_name = 'Klein' WHERE id = 1");
+  db.sql().exec("INSERT INTO note (contact_id, body, created_at) VALUES (1, 'orchid', 'x')");
+  db.sql().exec("UPDATE note SET contact_id = 1 WHERE body = 'second note'");
+  db.sql().exec("DELETE FROM note WHERE body = 'likes blue tulips'");
+  CHECK(search("größ").empty());
+  CHECK(search("klein orchid second") == std::vector<std::int64_t>{1});
+  CHECK(search("tulips").empty());
+  CHECK(check_database(db).empty());
+  db.sql().exec("DELETE FROM note WHERE contact_id = 1");
+  db.sql().exec("DELETE FROM contact WHERE id = 1");
+  CHECK(search("klein").empty());
+  CHECK(check_database(db).empty());
+  // A contact the index does not know is found by db check.
+  sqlite3_db_config(db.sql().getHandle(), SQLITE_DBCONFIG_ENABLE_TRIGGER, 0, nullptr);
+  db.sql().exec("INSERT INTO contact (id, first_name, created_at, updated_at) "
+                "VALUES (3, 'Unindexed', 'x', 'x')");
+  sqlite3_db_config(db.sql().getHandle(), SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, nullptr);
+  auto problems = check_database(db);
+  REQUIRE(problems.size() == 1);
+  CHECK(problems[0].starts_with("full-text index: "));
 }
