@@ -83,10 +83,12 @@ void bind_optional(SQLite::Statement& s, int index, const std::optional<std::str
 }
 
 // Binds the 16 writable columns of `c`, from external_id to source, at 1..16.
-void bind_fields(SQLite::Statement& s, const Contact& c) {
+void bind_fields(SQLite::Statement& s, const Contact& c, const std::string* email_key = nullptr) {
   bind_optional(s, 1, c.external_id);
   bind_optional(s, 2, c.email);
-  if (c.email)
+  if (c.email && email_key)
+    s.bindNoCopy(3, *email_key);
+  else if (c.email)
     s.bind(3, email_match_key(*c.email)); // a temporary: copied
   else
     s.bind(3);
@@ -312,8 +314,8 @@ ContactWriter::ContactWriter(Database& db)
       m_by_phone(db.sql(),
                  "SELECT id FROM contact WHERE phone = ? AND id != ? ORDER BY id LIMIT 1") {}
 
-void ContactWriter::insert(Contact& c, bool stage_manual) {
-  bind_fields(m_insert, c);
+void ContactWriter::insert(Contact& c, bool stage_manual, const std::string* email_key) {
+  bind_fields(m_insert, c, email_key);
   m_insert.bindNoCopy(17, c.created_at);
   m_insert.bind(18, stage_manual ? 1 : 0);
   m_insert.exec();
@@ -338,6 +340,21 @@ void ContactWriter::update_attrs_and_tags(const Contact& before, const Contact& 
     s.exec();
     s.reset();
   };
+  if (before.attrs.empty() && before.tags.empty()) {
+    // A new contact (or one without any): everything is added, no lookups.
+    for (const auto& [k, v] : after.attrs) {
+      m_attr_set.bind(1, after.id);
+      m_attr_set.bindNoCopy(2, k);
+      m_attr_set.bindNoCopy(3, v);
+      run(m_attr_set);
+    }
+    for (const auto& t : after.tags) {
+      m_tag_add.bind(1, after.id);
+      m_tag_add.bindNoCopy(2, t);
+      run(m_tag_add);
+    }
+    return;
+  }
   // Each side's attributes by key (the first of a repeated key): a contact
   // may carry 100k of them.
   auto by_key = [](const Contact& c) {

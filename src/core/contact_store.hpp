@@ -64,8 +64,9 @@ class ContactWriter {
 public:
   explicit ContactWriter(Database& db);
 
-  // Inserts `c` with its attributes and tags; sets c.id.
-  void insert(Contact& c, bool stage_manual);
+  // Inserts `c` with its attributes and tags; sets c.id. `email_key`, when
+  // given, is email_match_key(*c.email), computed already by the caller.
+  void insert(Contact& c, bool stage_manual, const std::string* email_key = nullptr);
   // Writes `after` over `before` (same id): fields, attributes, tags.
   void update(const Contact& before, const Contact& after, bool stage_set);
   void history(std::int64_t id, const WriteContext& ctx, std::string_view action,

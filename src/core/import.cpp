@@ -475,7 +475,7 @@ private:
     if (c.created_at.empty())
       c.created_at = m_now;
     c.updated_at = m_now;
-    m_writer.insert(c, c.stage.has_value());
+    m_writer.insert(c, c.stage.has_value(), m_row->email_key ? &*m_row->email_key : nullptr);
     index_created(c);
     created(c.id);
     ++m_summary.inserted;
