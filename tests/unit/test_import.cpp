@@ -262,6 +262,8 @@ TEST_CASE("imported and updated contacts are in the full-text index, and the ind
   CHECK(search("alpha").empty());
   CHECK(search("beta") == std::vector<std::int64_t>{4});
   CHECK(check_database(f.db).empty());
+  // The import turns foreign keys off for its writes, and on again.
+  CHECK(f.count("PRAGMA foreign_keys") == 1);
 }
 
 TEST_CASE("--key none rejects a row whose external id another contact has, and goes on") {
