@@ -318,7 +318,13 @@ void ContactWriter::insert(Contact& c, bool stage_manual, const std::string* ema
   bind_fields(m_insert, c, email_key);
   m_insert.bindNoCopy(17, c.created_at);
   m_insert.bind(18, stage_manual ? 1 : 0);
-  m_insert.exec();
+  try {
+    m_insert.exec();
+  } catch (...) {
+    // Ready for the next row: a caller may refuse this one and go on.
+    m_insert.tryReset();
+    throw;
+  }
   c.id = m_db.sql().getLastInsertRowid();
   m_insert.reset();
   Contact none;

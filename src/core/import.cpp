@@ -477,17 +477,28 @@ private:
   void insert(Contact& c) {
     // The key was looked up and is free, so only the other identity needs a
     // look; with --key none emails may repeat, external ids never.
+    // The external id's own UNIQUE constraint does that look: a taken id
+    // fails the INSERT before it writes anything, and only then is its owner
+    // looked up, for the reason.
     using Unique = ContactWriter::Unique;
-    Unique what = m_options.key == ImportKey::email         ? Unique::external_id
-                  : m_options.key == ImportKey::external_id ? Unique::email
-                  : m_options.key == ImportKey::none        ? Unique::external_id
-                                                            : Unique::both;
-    if (conflicts(c, what))
+    std::optional<Unique> what;
+    if (m_options.key == ImportKey::external_id)
+      what = Unique::email;
+    else if (m_options.key == ImportKey::phone)
+      what = Unique::both;
+    if (what && conflicts(c, *what))
       return;
     if (c.created_at.empty())
       c.created_at = m_now;
     c.updated_at = m_now;
-    m_writer.insert(c, c.stage.has_value(), m_row->email_key ? &*m_row->email_key : nullptr);
+    try {
+      m_writer.insert(c, c.stage.has_value(), m_row->email_key ? &*m_row->email_key : nullptr);
+    } catch (const SQLite::Exception& e) {
+      if (e.getExtendedErrorCode() != SQLITE_CONSTRAINT_UNIQUE ||
+          !conflicts(c, Unique::external_id))
+        throw;
+      return;
+    }
     index_created(c);
     created(c.id);
     ++m_summary.inserted;

@@ -280,3 +280,18 @@ TEST_CASE("--key none rejects a row whose external id another contact has, and g
   CHECK(f.rejects.rows[0] ==
         std::pair<std::size_t, std::string>{3, "external id 'E1' already belongs to contact 1"});
 }
+
+TEST_CASE("--key email rejects a new contact whose external id another has, and goes on") {
+  Fixture f;
+  auto s = f.run(
+      VectorReader({"external_id", "email"},
+                   {{"E1", "a@example.com"}, {"E1", "b@example.com"}, {"E3", "c@example.com"}}));
+  CHECK(s.inserted == 2);
+  CHECK(s.rejected == 1);
+  REQUIRE(f.rejects.rows.size() == 1);
+  CHECK(f.rejects.rows[0] ==
+        std::pair<std::size_t, std::string>{3, "external id 'E1' already belongs to contact 1"});
+  // The row after the refused one landed, with the next id.
+  CHECK(f.count("SELECT id FROM contact WHERE email = 'c@example.com'") == 2);
+  CHECK(check_database(f.db).empty());
+}
