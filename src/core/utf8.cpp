@@ -76,4 +76,29 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
+TextScan scan_text(std::string_view s) {
+  TextScan scan;
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  while (i < n) {
+    const auto u = static_cast<unsigned char>(s[i]);
+    if (u < 0x80) {
+      if ((u < 0x20 && u != '\t' && u != '\n' && u != '\r') || u == 0x7f)
+        scan.control = true;
+      ++i;
+      continue;
+    }
+    auto sequence = next_utf8(s.substr(i));
+    if (!sequence.valid) {
+      scan.valid_utf8 = false;
+      return scan;
+    }
+    // A lead byte from 0xCC up starts a code point from U+0300 up.
+    if (u >= 0xCC)
+      scan.nfc = false;
+    i += sequence.length;
+  }
+  return scan;
+}
+
 } // namespace crm
