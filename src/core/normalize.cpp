@@ -151,13 +151,15 @@ std::string normalize_email_display(std::string_view value) {
 }
 
 std::string email_match_key(std::string_view display) {
-  std::string key;
-  key.reserve(display.size());
   if (is_ascii(display)) {
-    for (char c : display)
-      key.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+    std::string key(display);
+    for (char& c : key)
+      if (c >= 'A' && c <= 'Z')
+        c = static_cast<char>(c - 'A' + 'a');
     return key;
   }
+  std::string key;
+  key.reserve(display.size());
   for_each_code_point(display, [&](utf8proc_int32_t cp) {
     utf8proc_uint8_t buffer[4];
     auto n = utf8proc_encode_char(utf8proc_tolower(cp), buffer);

@@ -134,6 +134,26 @@ TEST_CASE("the text scan agrees with utf8proc on four-byte sequences at every bo
   CHECK(mismatches == 0);
 }
 
+TEST_CASE("the text scan finds every byte at every position of longer text") {
+  // Long runs are scanned eight bytes at a time: each byte value, and each
+  // kind of sequence, at each position of printable ASCII text.
+  const std::string base = "Lindenallee 102, Haus B";
+  std::vector<std::string> inserts;
+  for (unsigned b = 0; b < 256; ++b)
+    inserts.emplace_back(1, static_cast<char>(b));
+  for (const char* seq : {"\xC3\xA4", "\xCC\x88", "\xE2\x84\xAB", "\xF0\x9F\x98\x80",
+                          "\xED\xA0\x80", "\xC0\x80", "\t\x01", "\x7F\x7F"})
+    inserts.emplace_back(seq);
+  for (const auto& insert : inserts)
+    for (std::size_t at = 0; at <= base.size(); ++at) {
+      std::string s = base;
+      s.insert(at, insert);
+      CAPTURE(s);
+      check_scan(s);
+      CHECK(fast_normalize_text(s) == reference_normalize_text(s));
+    }
+}
+
 TEST_CASE("text below U+0300 is NFC already: every code point and every pair of them") {
   int changed = 0;
   for (char32_t a = 1; a < 0x300; ++a) {
