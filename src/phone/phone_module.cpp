@@ -13,7 +13,6 @@
 #include <cstdint>
 #include <cstring>
 #include <memory>
-#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -69,8 +68,8 @@ constexpr PlainRegion k_plain[] = {
 // strings, converts the number to UTF-16 and builds a new matcher, for each
 // of up to eleven descriptions; here each pattern is compiled once per
 // thread and its matcher reused. A "no" here is not trusted (the caller
-// takes the full path), so only "yes" must equal libphonenumber's answer;
-// tests/unit/test_normalize.cpp holds the two paths equal.
+// then asks IsValidNumber()), so only "yes" must equal libphonenumber's
+// answer; tests/unit/test_normalize.cpp holds the two paths equal.
 struct Desc {
   std::vector<int> lengths; // empty: any length
   std::string pattern;      // empty: matches nothing
