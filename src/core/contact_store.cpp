@@ -213,11 +213,16 @@ void apply_changes(Contact& c, const ContactChanges& changes, std::string_view d
     // Normalised first, then merged in one pass: a row may carry 100k of them.
     std::vector<std::pair<std::string, std::optional<std::string>>> updates;
     updates.reserve(changes.attrs.size());
+    std::string what; // "attribute 'key'", the name in errors: one buffer for all values
     for (const auto& [key, value] : changes.attrs) {
       if (!valid_attr_key(key))
         throw Error(Exit::data, fmt::format("invalid attribute name '{}'", key),
                     "use letters, digits, '_', '-' and '.'");
-      std::string text = value ? normalize_text(*value, fmt::format("attribute '{}'", key)) : "";
+      std::string text;
+      if (value) {
+        what.assign("attribute '").append(key).append("'");
+        text = normalize_text(*value, what);
+      }
       updates.emplace_back(key, text.empty() ? std::nullopt : std::optional(std::move(text)));
     }
     merge_attrs(c.attrs, std::move(updates));

@@ -2,6 +2,8 @@
 #include <crm/error.hpp>
 #include <crm/normalize.hpp>
 
+#include "utf8.hpp"
+
 #include <fmt/core.h>
 #include <utf8proc.h>
 
@@ -64,8 +66,6 @@ template <typename F> bool for_each_code_point(std::string_view s, F&& f) {
 }
 
 std::string to_nfc(std::string_view s) {
-  if (is_ascii(s))
-    return std::string(s);
   utf8proc_uint8_t* out = nullptr;
   auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(s.data()),
                         static_cast<utf8proc_ssize_t>(s.size()), &out,
@@ -112,16 +112,17 @@ PhoneFunction load_phone_module() {
 
 std::string normalize_text(std::string_view value, std::string_view what) {
   auto text = trim(value);
-  bool valid = for_each_code_point(text, [](utf8proc_int32_t) {});
-  if (!valid)
+  auto scan = scan_text(text);
+  if (!scan.valid_utf8)
     throw Error(Exit::data, fmt::format("invalid {}: not valid UTF-8", what));
   // Tabs and line breaks are kept (multi-line streets, notes); other control
   // characters would corrupt terminals and the separators of group_concat.
-  for (char c : text) {
-    auto u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && c != '\t' && c != '\n' && c != '\r') || u == 0x7f)
-      throw Error(Exit::data, fmt::format("invalid {}: contains a control character", what));
-  }
+  if (scan.control)
+    throw Error(Exit::data, fmt::format("invalid {}: contains a control character", what));
+  // Most text is ASCII or Latin, NFC as it is (see scan_text): utf8proc
+  // only sees the rest.
+  if (scan.nfc)
+    return std::string(text);
   return to_nfc(text);
 }
 
@@ -150,13 +151,15 @@ std::string normalize_email_display(std::string_view value) {
 }
 
 std::string email_match_key(std::string_view display) {
-  std::string key;
-  key.reserve(display.size());
   if (is_ascii(display)) {
-    for (char c : display)
-      key.push_back(c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c);
+    std::string key(display);
+    for (char& c : key)
+      if (c >= 'A' && c <= 'Z')
+        c = static_cast<char>(c - 'A' + 'a');
     return key;
   }
+  std::string key;
+  key.reserve(display.size());
   for_each_code_point(display, [&](utf8proc_int32_t cp) {
     utf8proc_uint8_t buffer[4];
     auto n = utf8proc_encode_char(utf8proc_tolower(cp), buffer);

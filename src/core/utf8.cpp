@@ -76,4 +76,43 @@ bool valid_utf8(std::string_view s) {
   return true;
 }
 
+TextScan scan_text(std::string_view s) {
+  TextScan scan;
+  std::size_t i = 0;
+  const std::size_t n = s.size();
+  while (i < n) {
+    // Runs of printable ASCII eight bytes at a time: no byte with the high
+    // bit, none below 0x20 and none equal to 0x7F.
+    while (i + 8 <= n) {
+      std::uint64_t word;
+      std::memcpy(&word, s.data() + i, 8);
+      constexpr std::uint64_t ones = 0x0101010101010101ULL;
+      constexpr std::uint64_t highs = 0x8080808080808080ULL;
+      std::uint64_t del = word ^ (0x7F * ones);
+      if (((word | ((word - 0x20 * ones) & ~word) | ((del - ones) & ~del)) & highs) != 0)
+        break;
+      i += 8;
+    }
+    if (i == n)
+      break;
+    const auto u = static_cast<unsigned char>(s[i]);
+    if (u < 0x80) {
+      if ((u < 0x20 && u != '\t' && u != '\n' && u != '\r') || u == 0x7f)
+        scan.control = true;
+      ++i;
+      continue;
+    }
+    auto sequence = next_utf8(s.substr(i));
+    if (!sequence.valid) {
+      scan.valid_utf8 = false;
+      return scan;
+    }
+    // A lead byte from 0xCC up starts a code point from U+0300 up.
+    if (u >= 0xCC)
+      scan.nfc = false;
+    i += sequence.length;
+  }
+  return scan;
+}
+
 } // namespace crm

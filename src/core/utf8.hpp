@@ -24,4 +24,20 @@ char32_t decode_utf8(std::string_view s, std::size_t length);
 // at a time, since most text is ASCII.
 bool valid_utf8(std::string_view s);
 
+// What normalize_text needs to know of a text, found in one pass.
+struct TextScan {
+  // Well-formed UTF-8 (the rules of next_utf8, which are utf8proc's too).
+  bool valid_utf8 = true;
+  // An ASCII control character other than tab, line feed and carriage return.
+  bool control = false;
+  // Surely NFC already: every code point is below U+0300, the first
+  // combining mark (ASCII, Latin-1, Latin Extended A and B). False only says
+  // that NFC must be computed, not that the text changes.
+  bool nfc = true;
+};
+
+// Scans `s`; stops at the first invalid sequence (valid_utf8 false, the
+// other fields then undefined).
+TextScan scan_text(std::string_view s);
+
 } // namespace crm

@@ -8,6 +8,7 @@
 #include <functional>
 #include <iterator>
 #include <string>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -160,4 +161,93 @@ TEST_CASE("dates are YYYY-MM-DD calendar dates") {
         "invalid birthdate '2026-02-30': expected a date YYYY-MM-DD");
   CHECK(error_of([] { normalize_date("18.08.1969", "birthdate"); }) ==
         "invalid birthdate '18.08.1969': expected a date YYYY-MM-DD");
+}
+
+// The fast path decides validity itself from libphonenumber's metadata (the
+// same patterns, compiled once); a wrong "valid" would let a bad number in.
+// Numbers of every type (premium rate, toll free, shared cost, VoIP,
+// personal, pager, UAN, mobile, fixed line) and of the regions that share
+// +44, at and around the lengths each type allows.
+TEST_CASE("the fast phone path agrees with Parse on every number type and length") {
+  const std::vector<std::pair<std::string, std::string>> stems = {
+      {"+49 30 ", "DE"},   {"+49 89 ", "DE"},   {"+49 151 ", "DE"},   {"+49 1761 ", "DE"},
+      {"+49 900 ", "DE"},  {"+49 800 ", "DE"},  {"+49 180 ", "DE"},   {"+49 700 ", "DE"},
+      {"+49 32 ", "DE"},   {"+49 16 ", "DE"},   {"+49 1 ", "DE"},     {"+49 9 ", "DE"},
+      {"+44 20 ", "GB"},   {"+44 121 ", "GB"},  {"+44 7700 ", "GB"},  {"+44 7911 ", "GB"},
+      {"+44 1481 ", "GB"}, {"+44 7781 ", "GB"}, {"+44 1624 ", "GB"},  {"+44 7624 ", "GB"},
+      {"+44 1534 ", "GB"}, {"+44 7797 ", "GB"}, {"+44 800 ", "GB"},   {"+44 90 ", "GB"},
+      {"+44 845 ", "GB"},  {"+44 56 ", "GB"},   {"+44 70 ", "GB"},    {"+44 76 ", "GB"},
+      {"+44 55 ", "GB"},   {"+44 3 ", "GB"},    {"+43 1 ", "AT"},     {"+43 664 ", "AT"},
+      {"+43 900 ", "AT"},  {"+43 800 ", "AT"},  {"+43 720 ", "AT"},   {"+41 44 ", "CH"},
+      {"+41 79 ", "CH"},   {"+41 800 ", "CH"},  {"+41 900 ", "CH"},   {"+41 840 ", "CH"},
+      {"+41 878 ", "CH"},  {"+41 74 ", "CH"},   {"+33 1 ", "FR"},     {"+33 6 ", "FR"},
+      {"+33 7 ", "FR"},    {"+33 8 ", "FR"},    {"+33 9 ", "FR"},     {"+31 20 ", "NL"},
+      {"+31 6 ", "NL"},    {"+31 800 ", "NL"},  {"+31 900 ", "NL"},   {"+31 85 ", "NL"},
+      {"+31 66 ", "NL"},   {"+32 2 ", "BE"},    {"+32 470 ", "BE"},   {"+32 800 ", "BE"},
+      {"+32 90 ", "BE"},   {"+32 78 ", "BE"},   {"+46 8 ", "SE"},     {"+46 70 ", "SE"},
+      {"+46 20 ", "SE"},   {"+46 900 ", "SE"},  {"+46 77 ", "SE"},    {"+46 74 ", "SE"},
+      {"+353 1 ", "IE"},   {"+353 85 ", "IE"},  {"+353 1800 ", "IE"}, {"+353 1850 ", "IE"},
+      {"+353 76 ", "IE"},  {"+353 818 ", "IE"}, {"+353 15 ", "IE"},   {"+353 82 ", "IE"},
+  };
+  std::uint64_t state = 424242;
+  auto next = [&](std::uint64_t bound) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % bound;
+  };
+  int valid = 0;
+  int count = 0;
+  for (const auto& [stem, region] : stems) {
+    for (int length = 1; length <= 11; ++length) {
+      for (int k = 0; k < 12; ++k) {
+        std::string number = stem;
+        for (int d = 0; d < length; ++d)
+          number.push_back(static_cast<char>('0' + next(10)));
+        // The national form too, in the region that owns the code.
+        std::string national = "0" + number.substr(number.find(' ') + 1);
+        for (const auto& [n, r] : {std::pair{number, region}, std::pair{national, region}}) {
+          CAPTURE(n);
+          CAPTURE(r);
+          auto fast = phone_result(false, n, r);
+          CHECK(fast == phone_result(true, n, r));
+          valid += fast.starts_with("+") ? 1 : 0;
+          ++count;
+        }
+      }
+    }
+  }
+  CHECK(valid > count / 10);
+  CHECK(valid < count - count / 10);
+}
+
+// Each thread compiles its own patterns (an import reads on a second
+// thread): two threads at once give what one thread gives.
+TEST_CASE("the fast phone path gives the same on several threads at once") {
+  std::vector<std::string> numbers;
+  std::uint64_t state = 99;
+  auto next = [&](std::uint64_t bound) {
+    state = state * 6364136223846793005ULL + 1442695040888963407ULL;
+    return (state >> 33) % bound;
+  };
+  const char* stems[] = {"+49 30 ", "+49 151 ", "+44 20 ", "+44 7700 ", "+33 6 ", "+43 1 "};
+  for (int i = 0; i < 2000; ++i) {
+    std::string n = stems[next(std::size(stems))];
+    auto length = 5 + next(5);
+    for (std::uint64_t d = 0; d < length; ++d)
+      n.push_back(static_cast<char>('0' + next(10)));
+    numbers.push_back(n);
+  }
+  std::vector<std::string> expected;
+  for (const auto& n : numbers)
+    expected.push_back(phone_result(true, n, "DE"));
+  std::vector<std::string> results[2];
+  std::vector<std::thread> threads;
+  for (auto& out : results)
+    threads.emplace_back([&numbers, &out] {
+      for (const auto& n : numbers)
+        out.push_back(phone_result(false, n, "DE"));
+    });
+  for (auto& t : threads)
+    t.join();
+  CHECK(results[0] == expected);
+  CHECK(results[1] == expected);
 }
