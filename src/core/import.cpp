@@ -599,9 +599,9 @@ private:
     m_index_created.reset();
   }
 
-  // The history entry and undo row of the contacts created since the last
-  // call, one statement each, then the history entries of later rows that
-  // changed them. The history of a creation holds no values:
+  // The history entries of the contacts created since the last call, in
+  // one statement, and their id range for undo (import_created); then the
+  // history entries of later rows that changed them. The history of a creation holds no values:
   // they are the contact's own, and repeating them would double what an
   // import writes (the history was 44% of the file).
   void write_created() {
@@ -616,8 +616,8 @@ private:
     m_created_history.bindNoCopy(1, m_now);
     m_created_history.bindNoCopy(2, m_ctx.source);
     run(m_created_history, 3);
-    m_created_change.bind(1, m_summary.batch_id);
-    run(m_created_change, 2);
+    m_created_range.bind(1, m_summary.batch_id);
+    run(m_created_range, 2);
     for (const auto& [id, detail] : m_created_updates)
       m_writer.history(id, m_now, m_ctx.source, "import", detail);
     m_created_updates.clear();
@@ -666,9 +666,8 @@ private:
       m_db.sql(), "INSERT INTO history (contact_id, at, action, source, detail) SELECT id, ?1, "
                   "'import', ?2, '{\"created\":true}' FROM contact WHERE id BETWEEN ?3 AND ?4 "
                   "ORDER BY id"};
-  SQLite::Statement m_created_change{
-      m_db.sql(), "INSERT OR IGNORE INTO import_change (batch_id, contact_id, action, before) "
-                  "SELECT ?1, id, 'insert', NULL FROM contact WHERE id BETWEEN ?2 AND ?3"};
+  SQLite::Statement m_created_range{
+      m_db.sql(), "INSERT INTO import_created (batch_id, first_id, last_id) VALUES (?, ?, ?)"};
   SQLite::Statement m_index_created{
       m_db.sql(), "INSERT INTO contact_fts (rowid, name, email, company, city) VALUES (?1, "
                   "trim(coalesce(?2, '') || ' ' || coalesce(?3, '')), ?4, ?5, ?6)"};

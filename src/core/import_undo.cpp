@@ -1,6 +1,6 @@
 // crm contact import --undo BATCH: reverts what one import batch created or
 // changed, from its import_change rows (the contacts it touched, and the
-// image of each updated one as it was before).
+// image of each updated one as it was before) and import_created ranges.
 
 #include <crm/error.hpp>
 #include <crm/import.hpp>
@@ -93,8 +93,12 @@ UndoSummary undo_import(Database& db, std::int64_t batch, const WriteContext& ct
       };
 
       ContactWriter writer(db);
-      SQLite::Statement changes(db.sql(), "SELECT contact_id, action, before FROM import_change "
-                                          "WHERE batch_id = ? ORDER BY contact_id");
+      // What it changed, and what it created: import_change rows, and the
+      // contacts of its id ranges that are still there (import_created).
+      SQLite::Statement changes(
+          db.sql(), "SELECT contact_id, action, before FROM import_change WHERE batch_id = ?1 "
+                    "UNION ALL SELECT c.id, 'insert', NULL FROM import_created r JOIN contact c "
+                    "ON c.id BETWEEN r.first_id AND r.last_id WHERE r.batch_id = ?1 ORDER BY 1");
       changes.bind(1, batch);
       // Read first: undoing deletes import_change rows of created contacts.
       struct Change {

@@ -410,10 +410,24 @@ CREATE TRIGGER note_fts_delete_reindex AFTER DELETE ON note BEGIN
 END;
 )sql";
 
+// 13: the contacts an import created, as ranges of ids (one row per 16k
+// contacts) instead of an import_change row each: within an import's
+// transaction only it writes contacts, and ids only grow, so a range holds
+// exactly the contacts it created. A range names no one; undo takes the
+// contacts of the range that still exist.
+constexpr std::string_view k_import_created = R"sql(
+CREATE TABLE import_created (
+  batch_id INTEGER NOT NULL REFERENCES import_batch(id),
+  first_id INTEGER NOT NULL,
+  last_id  INTEGER NOT NULL,
+  PRIMARY KEY (batch_id, first_id)
+) STRICT, WITHOUT ROWID;
+)sql";
+
 constexpr std::array k_migrations = {
-    k_contacts,  k_imports,           k_import_undo, k_dedupe,
-    k_tasks,     k_journey,           k_consent,     k_scores,
-    k_campaigns, k_response_identity, k_event_order, k_fts_external};
+    k_contacts,    k_imports,      k_import_undo,   k_dedupe,    k_tasks,
+    k_journey,     k_consent,      k_scores,        k_campaigns, k_response_identity,
+    k_event_order, k_fts_external, k_import_created};
 
 } // namespace
 

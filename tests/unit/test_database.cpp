@@ -5,6 +5,7 @@
 #include <crm/contacts.hpp>
 #include <crm/database.hpp>
 #include <crm/error.hpp>
+#include <crm/import.hpp>
 #include <crm/personal_data.hpp>
 
 #include <SQLiteCpp/Database.h>
@@ -292,4 +293,23 @@ INSERT INTO note (contact_id, body, created_at) VALUES (2, 'likes blue tulips', 
   auto problems = check_database(db);
   REQUIRE(problems.size() == 1);
   CHECK(problems[0].starts_with("full-text index: "));
+}
+
+TEST_CASE("a batch imported before schema 13 (an undo row per created contact) is still undone") {
+  TempDir dir;
+  auto path = dir / "crm.db";
+  create_at_version(path, 12, R"sql(
+INSERT INTO import_batch (id, kind, started_at, finished_at, inserted)
+VALUES (1, 'contacts', 'x', 'x', 2);
+INSERT INTO contact (id, first_name, created_at, updated_at) VALUES (1, 'Old', 'x', 'x'),
+                                                                    (2, 'Older', 'x', 'x');
+INSERT INTO history (contact_id, at, action, source) VALUES (1, 'x', 'import', 'import batch 1'),
+                                                            (2, 'x', 'import', 'import batch 1');
+INSERT INTO import_change (batch_id, contact_id, action) VALUES (1, 1, 'insert'), (1, 2, 'insert');
+)sql");
+  Database db(path, 1000, Create::no);
+  auto summary = undo_import(db, 1, WriteContext{});
+  CHECK(summary.deleted == 2);
+  CHECK(db.sql().execAndGet("SELECT count(*) FROM contact").getInt() == 0);
+  CHECK(check_database(db).empty());
 }

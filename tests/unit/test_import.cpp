@@ -295,3 +295,21 @@ TEST_CASE("--key email rejects a new contact whose external id another has, and 
   CHECK(f.count("SELECT id FROM contact WHERE email = 'c@example.com'") == 2);
   CHECK(check_database(f.db).empty());
 }
+
+TEST_CASE("undo deletes every contact of an import that created more than one id range") {
+  Fixture f;
+  f.run(VectorReader({"email"}, {{"early@example.com"}}));
+  std::vector<std::vector<std::string>> rows;
+  for (int i = 0; i < 40000; ++i)
+    rows.push_back({"p" + std::to_string(i) + "@example.com"});
+  // An earlier batch's contact in other letters: unchanged, so not undone either.
+  rows.push_back({"EARLY@example.com"});
+  auto s = f.run(VectorReader({"email"}, rows));
+  CHECK(s.inserted == 40000);
+  CHECK(f.count("SELECT count(*) FROM import_created WHERE batch_id = 2") == 3);
+  CHECK(f.count("SELECT count(*) FROM import_change WHERE batch_id = 2") == 0);
+  auto undo = undo_import(f.db, 2, f.ctx);
+  CHECK(undo.deleted == 40000);
+  CHECK(f.count("SELECT count(*) FROM contact") == 1);
+  CHECK(check_database(f.db).empty());
+}
