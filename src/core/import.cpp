@@ -476,10 +476,10 @@ private:
 
   void insert(Contact& c) {
     // The key was looked up and is free, so only the other identity needs a
-    // look; with --key none emails may repeat, external ids never.
-    // The external id's own UNIQUE constraint does that look: a taken id
-    // fails the INSERT before it writes anything, and only then is its owner
-    // looked up, for the reason.
+    // look; with --key none emails may repeat, external ids never. An
+    // external id's look is its UNIQUE constraint: a taken id fails the
+    // INSERT before it writes anything, and only then is the owner looked
+    // up, for the reason.
     using Unique = ContactWriter::Unique;
     std::optional<Unique> what;
     if (m_options.key == ImportKey::external_id)
@@ -601,9 +601,10 @@ private:
 
   // The history entries of the contacts created since the last call, in
   // one statement, and their id range for undo (import_created); then the
-  // history entries of later rows that changed them. The history of a creation holds no values:
-  // they are the contact's own, and repeating them would double what an
-  // import writes (the history was 44% of the file).
+  // history entries of later rows that changed them. The history of a
+  // creation holds no values: they are the contact's own, and repeating
+  // them would double what an import writes (the history was 44% of the
+  // file).
   void write_created() {
     if (m_created_first == 0)
       return;
@@ -753,7 +754,7 @@ ImportSummary import_contacts(Database& db, RecordReader& reader, const ImportOp
   // Foreign keys are not checked while importing: every row the import
   // writes refers to a contact it has just written or found (and to its own
   // batch), and `crm db check` checks them all. Checking cost a lookup of
-  // the contact per attribute, history entry and undo row, 3% of the time.
+  // the contact per attribute and history entry, 3% of the time.
   // The pragma is a no-op inside a transaction, so it is set before.
   struct ForeignKeysOff {
     SQLite::Database& db;
