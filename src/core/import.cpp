@@ -499,7 +499,7 @@ private:
         throw;
       return;
     }
-    index_created(c);
+    index(m_index, c);
     created(c.id);
     ++m_summary.inserted;
   }
@@ -548,10 +548,10 @@ private:
     // (external content), so the row leaves it before the update.
     bool reindex = indexed_text_differs(*before, after);
     if (reindex)
-      run_for(m_unindex, id);
+      index(m_unindex, *before);
     m_writer.update(*before, after, stage_set);
     if (reindex)
-      run_for(m_reindex, id);
+      index(m_index, after);
     ++m_summary.updated;
     if (m_options.on_changed)
       m_committed.push_back(id);
@@ -577,26 +577,29 @@ private:
       write_created();
   }
 
-  // A new contact's full-text entry, as contact_fts_source gives it (a new
-  // contact has no notes). One row per statement: FTS5 merges its
-  // segments inside the statement that flushes its terms, and a statement of
-  // many rows would keep the pages it changes in its statement journal, in
-  // memory, growing with the index (20 MiB more at 1M contacts).
-  void index_created(const Contact& c) {
+  // Adds a contact's full-text entry (m_index) or removes it (m_unindex,
+  // FTS5's 'delete' with the text the entry was made from), with the
+  // columns of contact_fts_source. Both are one row of VALUES: a statement
+  // that may write several rows (INSERT ... SELECT, DELETE ... WHERE) opens
+  // a savepoint, at which FTS5 writes out its pending terms, a segment per
+  // row (it doubled the import's time). A statement of many rows would also
+  // keep the pages that FTS5's merges change in its statement journal, in
+  // memory.
+  void index(SQLite::Statement& s, const Contact& c) {
     auto text = [&](int i, const std::optional<std::string>& v) {
       if (v)
-        m_index_created.bindNoCopy(i, *v);
+        s.bindNoCopy(i, *v);
       else
-        m_index_created.bind(i);
+        s.bind(i);
     };
-    m_index_created.bind(1, c.id);
+    s.bind(1, c.id);
     text(2, c.first_name);
     text(3, c.last_name);
     text(4, c.email);
     text(5, c.company);
     text(6, c.city);
-    m_index_created.exec();
-    m_index_created.reset();
+    s.exec();
+    s.reset();
   }
 
   // The history entries of the contacts created since the last call, in
@@ -628,15 +631,20 @@ private:
     m_created_first = m_created_last = 0;
   }
 
+  // An INSERT into contact_fts of the columns of contact_fts_source from
+  // bound values (1: id, 2: first name, 3: last name, 4: email, 5: company,
+  // 6: city) and the contact's notes, after `command` (FTS5's 'delete').
+  static std::string fts_row(std::string_view command = {}) {
+    return fmt::format("INSERT INTO contact_fts ({}rowid, name, email, company, city, notes) "
+                       "VALUES ({}?1, trim(coalesce(?2, '') || ' ' || coalesce(?3, '')), ?4, ?5, "
+                       "?6, (SELECT group_concat(body, ' ') FROM (SELECT body FROM note WHERE "
+                       "contact_id = ?1 ORDER BY id)))",
+                       command.empty() ? "" : "contact_fts, ", command);
+  }
+
   static bool indexed_text_differs(const Contact& a, const Contact& b) {
     return a.first_name != b.first_name || a.last_name != b.last_name || a.email != b.email ||
            a.company != b.company || a.city != b.city;
-  }
-
-  static void run_for(SQLite::Statement& s, std::int64_t id) {
-    s.bind(1, id);
-    s.exec();
-    s.reset();
   }
 
   void record_change(std::int64_t id, const char* action, const std::string* before) {
@@ -669,13 +677,8 @@ private:
                   "ORDER BY id"};
   SQLite::Statement m_created_range{
       m_db.sql(), "INSERT INTO import_created (batch_id, first_id, last_id) VALUES (?, ?, ?)"};
-  SQLite::Statement m_index_created{
-      m_db.sql(), "INSERT INTO contact_fts (rowid, name, email, company, city) VALUES (?1, "
-                  "trim(coalesce(?2, '') || ' ' || coalesce(?3, '')), ?4, ?5, ?6)"};
-  SQLite::Statement m_unindex{m_db.sql(), "DELETE FROM contact_fts WHERE rowid = ?"};
-  SQLite::Statement m_reindex{m_db.sql(),
-                              "INSERT INTO contact_fts (rowid, name, email, company, city, notes) "
-                              "SELECT * FROM contact_fts_source WHERE id = ?"};
+  SQLite::Statement m_index{m_db.sql(), fts_row()};
+  SQLite::Statement m_unindex{m_db.sql(), fts_row("'delete', ")};
   std::int64_t m_created_first = 0;
   std::int64_t m_created_last = 0;
   std::vector<std::pair<std::int64_t, std::string>> m_created_updates; // id, history detail

@@ -313,3 +313,17 @@ TEST_CASE("undo deletes every contact of an import that created more than one id
   CHECK(f.count("SELECT count(*) FROM contact") == 1);
   CHECK(check_database(f.db).empty());
 }
+
+TEST_CASE("an import that renames a contact with notes keeps the notes in its index entry") {
+  Fixture f;
+  f.run(VectorReader({"email", "last_name"}, {{"n@example.com", "Before"}}));
+  add_note(f.db, std::vector<std::int64_t>{1}, "orchids and tulips", f.ctx);
+  f.run(VectorReader({"email", "last_name"}, {{"n@example.com", "After"}}));
+  std::vector<std::int64_t> found;
+  search_contacts(f.db, "after orchid", 0, [&](const Contact& c) { found.push_back(c.id); });
+  CHECK(found == std::vector<std::int64_t>{1});
+  found.clear();
+  search_contacts(f.db, "before", 0, [&](const Contact& c) { found.push_back(c.id); });
+  CHECK(found.empty());
+  CHECK(check_database(f.db).empty());
+}
